@@ -1,7 +1,8 @@
 """Hello: a couple of typed inputs, a str output, and a file output."""
 
+import tempfile
+
 from cog import BaseModel, BasePredictor, Input, Path
-from PIL import Image, ImageDraw
 
 
 class Output(BaseModel):
@@ -19,8 +20,6 @@ class Predictor(BasePredictor):
         repeat: int = Input(description="How many times", default=1, ge=1, le=10),
     ) -> Output:
         greeting = " ".join([f"hello {name}{self.punctuation}"] * repeat)
-        card = Image.new("RGB", (320, 40), "white")
-        ImageDraw.Draw(card).text((8, 12), greeting[:48], fill="black")
-        out = Path("/tmp/card.png")
-        card.save(out)
-        return Output(greeting=greeting, card=out)
+        card = Path(tempfile.mkdtemp()) / "card.txt"
+        card.write_text(f"+{'-' * (len(greeting) + 2)}+\n| {greeting} |\n+{'-' * (len(greeting) + 2)}+\n")
+        return Output(greeting=greeting, card=card)
