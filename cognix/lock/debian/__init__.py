@@ -1,0 +1,19 @@
+"""The Debian system base: suite per Python version, mirror discovery, verified indexes, dependency resolution."""
+
+from cognix.lock.debian.resolve import EXCLUDED, DebResolution, resolve_debs
+from cognix.lock.debian.sources import AptSource, family_sources, read_apt_sources
+from cognix.lock.debian.suites import BASE_PACKAGES, SUITES, SuiteInfo, base_packages, suite_for_python
+
+__all__ = [
+    "BASE_PACKAGES",
+    "EXCLUDED",
+    "SUITES",
+    "AptSource",
+    "DebResolution",
+    "SuiteInfo",
+    "base_packages",
+    "family_sources",
+    "read_apt_sources",
+    "resolve_debs",
+    "suite_for_python",
+]
