@@ -20,6 +20,9 @@ class Entry(_Frozen):
     root: str  # absolute path of the tree on this machine
     size: int  # bytes of regular files in the tree (own size)
     references: list[str] = Field(default_factory=list)  # names of entries this one needs (closure edges)
+    # Stable content hash of the tree (e.g. the artifact's sha256 + unpack recipe version). When set, the
+    # layer-digest cache trusts it instead of stat()ing the tree; it must change whenever the tree's bytes do.
+    digest: str | None = None
 
 
 class Layer(_Frozen):
