@@ -45,6 +45,7 @@ class Wheel(_Strict):
     size: int
     dependencies: list[str] = Field(default_factory=list)  # canonical names, markers evaluated for the target
     requested: bool = False  # named directly by the model's requirements (or the runtime's)
+    is_direct: bool = False  # requested by URL ("name @ https://...whl") rather than by version from an index
 
 
 class Deb(_Strict):
@@ -68,6 +69,9 @@ class WeightFile(_Strict):
     sha256: str
     source: str  # URL, gs:// URI or model-dir-relative path the bytes were read from at lock time
     location: str | None = None  # gs://bucket/sha256/<hex> once `cognix weights push` uploaded it
+    # The server's version tag at lock time (GCS generation, HTTP ETag, hub blob id): a re-lock reuses the
+    # recorded hash only while it is unchanged, so an object overwritten with same-size bytes is re-hashed.
+    etag: str | None = None
 
 
 class WeightSet(_Strict):

@@ -1,0 +1,66 @@
+"""`cognix lock`: resolve and pin every input of the model's image in lock.json."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cognix.errors import LockError
+from cognix.lock.model import Lock
+
+
+def _human_size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def summary(lock: Lock) -> str:
+    """One line per kind of input, plus the target; what `cognix lock` prints."""
+    t = lock.target
+    wheel_bytes = sum(w.size for w in lock.wheels)
+    deb_bytes = sum(d.size for d in lock.debs)
+    weight_files = [f for ws in lock.weights for f in ws.files]
+    weight_bytes = sum(f.size for f in weight_files)
+    target = f"CPython {t.python_version} ({t.abi}), linux {t.arch}, glibc {t.glibc}"
+    if t.debian_suite:
+        target += f", Debian {t.debian_suite}"
+    if t.gpu:
+        target += f", CUDA {t.cuda or 'unset'}" + (f", cuDNN {t.cudnn}" if t.cudnn else "")
+    lines = [
+        f"target: {target}",
+        f"wheels: {len(lock.wheels)} ({_human_size(wheel_bytes)})",
+        f"debs: {len(lock.debs)} ({_human_size(deb_bytes)})",
+    ]
+    if lock.weights:
+        lines.append(f"weights: {len(weight_files)} files ({_human_size(weight_bytes)})")
+    lines.append(f"total download: {_human_size(wheel_bytes + deb_bytes + weight_bytes)}")
+    return "\n".join(lines)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("lock")
+    @click.argument("model_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+    @click.option("--index-url", metavar="URL", help="Python package index to resolve against.")
+    @click.option("--mirror", metavar="URL", help="Debian mirror to resolve system packages against.")
+    @click.option("--check", is_flag=True, help="Only check that lock.json is present and fresh (exit 1 if not).")
+    def lock_cmd(model_dir: Path, index_url: str | None, mirror: str | None, check: bool) -> None:
+        """Resolve the model's Python packages, Debian packages and weights, and write lock.json."""
+        from cognix.config import load_config
+        from cognix.lock.lockfile import load_lock, lock_model, write_lock
+        from cognix.progress import terminal_progress
+
+        if not model_dir.is_dir():
+            raise LockError(f"{model_dir} is not a directory")
+        if check:
+            lock = load_lock(model_dir, load_config(model_dir))
+            click.echo(f"{model_dir / 'lock.json'} is up to date ({len(lock.wheels)} wheels, {len(lock.debs)} debs)")
+            return
+        lock = lock_model(model_dir, index_url=index_url, mirror=mirror, progress=terminal_progress(sys.stderr))
+        path = write_lock(model_dir, lock)
+        click.echo(f"wrote {path}")
+        click.echo(summary(lock))

@@ -1,0 +1,37 @@
+"""The lock's input hash: what, when changed, makes a lock stale (cog.yaml's build, requirements, weights specs)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cognix.lock.model import LOCK_FORMAT_VERSION
+
+
+def input_data(config: Any, model_dir: Path) -> dict[str, Any]:
+    """The data the input hash covers; predict.py and other source files are deliberately not part of it."""
+    from cognix.config import requirements_of
+
+    reqs = requirements_of(Path(model_dir), config)
+    return {
+        "build": config.cog_json().get("build", {}),
+        "requirements": {
+            "lines": list(reqs.lines),
+            "index_url": reqs.index_url,
+            "extra_index_urls": list(reqs.extra_index_urls),
+        },
+        "weights": [spec.model_dump(mode="json") for spec in config.weights],
+        "format": LOCK_FORMAT_VERSION,
+    }
+
+
+def canonical_json(data: Any) -> str:
+    """Nix-compatible canonical JSON (sorted keys, no whitespace), as dream2nix hashes invalidationData."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def input_hash(config: Any, model_dir: Path) -> str:
+    """sha256 hex of the canonical JSON of `input_data`."""
+    return hashlib.sha256(canonical_json(input_data(config, model_dir)).encode("utf-8")).hexdigest()

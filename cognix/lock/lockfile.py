@@ -1,0 +1,188 @@
+"""lock_model / write_lock / load_lock: make lock.json, write it byte-deterministically, and refuse stale ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+import cognix
+from cognix.errors import LockError
+from cognix.lock.gpu import gpu_versions
+from cognix.lock.index import choose_index
+from cognix.lock.inputs import input_hash
+from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, Runtime, WeightSet
+from cognix.lock.python import resolve_wheels, split_options
+from cognix.lock.runtime_pin import runtime_digest
+from cognix.lock.target import make_target
+from cognix.progress import Progress, Silent
+
+LOCK_FILE = "lock.json"
+REFRESH = "run `cognix lock` to refresh it"
+
+
+def runtime_requirements() -> list[str]:
+    """The runtime's own requirement lines (cognix/runtime/requirements.txt), shipped in every image."""
+    text = resources.files("cognix.runtime").joinpath("requirements.txt").read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | None = None,
+               progress: Progress | None = None, config: Any = None) -> Lock:
+    """Resolve everything the image needs for the model in `model_dir` and return the Lock (not written)."""
+    from cognix.config import load_config, requirements_of
+
+    model_dir = Path(model_dir)
+    progress = progress or Silent()
+    config = config if config is not None else load_config(model_dir)
+    build = config.build
+    target = make_target(build.python_minor, gpu=build.gpu)
+
+    reqs = requirements_of(model_dir, config)
+    model = split_options(list(reqs.lines))
+    runtime = split_options(runtime_requirements())
+    index = choose_index(option=index_url, model_index=model.index_url or reqs.index_url,
+                         model_extras=list(reqs.extra_index_urls) + model.extra_index_urls)
+    resolution = resolve_wheels(model.lines, runtime.lines, target, index,
+                                find_links=list(reqs.find_links) + model.find_links,
+                                options=list(getattr(reqs, "options", [])), progress=progress)
+    cuda, cudnn = gpu_versions(resolution.wheels, gpu=build.gpu, cuda=build.cuda, cudnn=build.cudnn)
+    target = target.model_copy(update={"cuda": cuda, "cudnn": cudnn})
+
+    debs, deb_mirror = _resolve_debs(target.debian_suite, build.python_minor, list(build.system_packages),
+                                     mirror=mirror, progress=progress)
+    weights = _lock_weights(config, model_dir, progress) if config.weights else []
+
+    return Lock(
+        format=LOCK_FORMAT_VERSION,
+        input_hash=input_hash(config, model_dir),
+        target=target,
+        config=config.cog_json(),
+        wheels=sorted(resolution.wheels, key=lambda w: w.name),
+        debs=sorted(debs, key=lambda d: (d.package, d.architecture)),
+        weights=weights,
+        runtime=Runtime(version=cognix.__version__, sha256=runtime_digest()),
+        index_urls=resolution.index_urls,
+        mirror=deb_mirror,
+    )
+
+
+def _resolve_debs(suite: str | None, minor: str, system_packages: list[str], *, mirror: str | None,
+                  progress: Progress) -> tuple[list[Deb], str | None]:
+    """Debian packages for the native engine; none when no suite serves this python."""
+    if suite is None:
+        return [], None
+    try:
+        import cognix.lock.debian as debian
+    except ModuleNotFoundError as err:
+        if err.name != "cognix.lock.debian":
+            raise
+        return [], None
+    resolve = getattr(debian, "resolve_debs", None)
+    base = getattr(debian, "base_packages", None) or getattr(debian, "BASE_PACKAGES", None)
+    if resolve is None or base is None:
+        return [], None
+    packages = sorted(set(base(minor)) | set(system_packages))
+    result = resolve(suite, packages, mirror=mirror, progress=progress)
+    return list(result.debs), result.mirror
+
+
+def _lock_weights(config: Any, model_dir: Path, progress: Progress) -> list[WeightSet]:
+    try:
+        from cognix.weights.lock import lock_weights
+    except ModuleNotFoundError as err:
+        if err.name not in ("cognix.weights.lock", "cognix.weights"):
+            raise
+        raise LockError("weights locking unavailable: cog.yaml has `weights` but cognix.weights.lock is missing",
+                        fix="remove `weights` from cog.yaml or use a cognix with weights support") from err
+    return list(lock_weights(config, model_dir, _previous_lock(model_dir), progress))
+
+
+def _previous_lock(model_dir: Path) -> Lock | None:
+    """The existing lock.json even if stale (weights reuse its hashes), or None."""
+    try:
+        data = json.loads((model_dir / LOCK_FILE).read_text(encoding="utf-8"))
+        return Lock.model_validate(data["cognix"])
+    except (OSError, ValueError, KeyError, TypeError, ValidationError):
+        return None
+
+
+def fetch_pip_metadata(lock: Lock) -> dict[str, Any]:
+    """dream2nix's pip-module lock section: sources and the default target's dependency lists."""
+    return {
+        "sources": {
+            w.name: {"type": "url", "url": w.url, "sha256": w.sha256, "version": w.version,
+                     "is_direct": w.is_direct}
+            for w in lock.wheels
+        },
+        "targets": {"default": {w.name: sorted(w.dependencies) for w in lock.wheels}},
+    }
+
+
+def lock_bytes(lock: Lock) -> bytes:
+    """The exact bytes of lock.json: sorted keys, 2-space indent, trailing newline; no timestamps."""
+    doc = {
+        "cognix": lock.model_dump(mode="json"),
+        "fetchPipMetadata": fetch_pip_metadata(lock),
+        "invalidationHash": lock.input_hash,
+    }
+    return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_lock(model_dir: Path, lock: Lock) -> Path:
+    """Write lock.json next to cog.yaml atomically (temp file + rename); returns its path."""
+    path = Path(model_dir) / LOCK_FILE
+    fd, tmp = tempfile.mkstemp(prefix=".lock.json.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(lock_bytes(lock))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_lock(model_dir: Path) -> Lock:
+    """lock.json parsed and validated, without the staleness check."""
+    path = Path(model_dir) / LOCK_FILE
+    if not path.is_file():
+        raise LockError(f"no {LOCK_FILE} in {model_dir}", fix="run `cognix lock` to create it")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        lock = Lock.model_validate(data["cognix"])
+        declared = data["invalidationHash"]
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise LockError(f"{LOCK_FILE} is malformed ({detail})", where=str(path), fix=REFRESH) from None
+    if lock.format != LOCK_FORMAT_VERSION:
+        raise LockError(f"{LOCK_FILE} has format {lock.format}, this cognix reads {LOCK_FORMAT_VERSION}",
+                        where=str(path), fix=REFRESH)
+    if declared != lock.input_hash:
+        raise LockError(f"{LOCK_FILE} is malformed (invalidationHash differs from cognix.input_hash)",
+                        where=str(path), fix=REFRESH)
+    return lock
+
+
+def staleness(lock: Lock, config: Any, model_dir: Path) -> str | None:
+    """Why the lock no longer matches the model (or cognix's runtime), or None when it is fresh."""
+    if lock.input_hash != input_hash(config, model_dir):
+        return "cog.yaml/requirements changed since it was made"
+    if lock.runtime is None or lock.runtime.sha256 != runtime_digest():
+        return "cognix's runtime changed since it was made"
+    return None
+
+
+def load_lock(model_dir: Path, config: Any) -> Lock:
+    """The model's lock; LockError when missing, malformed or stale (saying `cognix lock` refreshes it)."""
+    lock = read_lock(model_dir)
+    reason = staleness(lock, config, model_dir)
+    if reason:
+        raise LockError(f"{LOCK_FILE} is stale: {reason}; {REFRESH}")
+    return lock
