@@ -1,0 +1,96 @@
+# cognix's Nix library: build a Cog model directory (cog.yaml + lock.json [+ default.nix]) into a
+# layered image with the same layout, labels and layer policy as the native engine.
+{
+  pkgs,
+  dream2nix,
+  # this repository (the runtime is copied from it)
+  cognixSrc,
+  revision ? null,
+  # the cognix CLI package (for push-weights); null = `cognix` from PATH
+  cognixCli ? null,
+}:
+let
+  lib = pkgs.lib;
+
+  readLock = modelDir: relPath:
+    let file = modelDir + "/lock.json"; in
+    if builtins.pathExists file then builtins.fromJSON (builtins.readFile file)
+    else throw "${relPath}/lock.json is missing: run `cognix lock ${relPath}`";
+
+  evalModel = { modelDir, name, relPath, modules }:
+    let
+      lockData = readLock modelDir relPath;
+      userModule = modelDir + "/default.nix";
+    in
+    lockData // {
+      eval = lib.evalModules {
+        specialArgs = { inherit pkgs; };
+        modules = [
+          ../modules
+          (import ./cog-config.nix { inherit (lib) mkDefault; } lockData.cognix)
+          { cognix.name = lib.mkDefault name; cognix.revision = lib.mkDefault revision; }
+        ] ++ lib.optional (builtins.pathExists userModule) userModule ++ modules;
+      };
+    };
+
+  mkCognixImage = { modelDir, name ? baseNameOf modelDir, relPath ? name, modules ? [ ] }:
+    let
+      model = evalModel { inherit modelDir name relPath modules; };
+      cfg = model.eval.config;
+      cog = cfg.cog;
+      cudaSet = pkgs."cudaPackages_${lib.replaceStrings [ "." ] [ "_" ] cog.build.cuda}";
+      cudaLibs = lib.optionals (cog.build.gpu && cfg.cognix.cudaFromNixpkgs) [ cudaSet.cuda_cudart cudaSet.libcublas cudaSet.cudnn ];
+      systemPackages = import ./system-packages.nix { inherit pkgs; extra = cfg.cognix.systemPackages; } cog.build.system_packages;
+      pythonEnv = import ./python-env.nix { inherit pkgs dream2nix cognixSrc; } {
+        inherit (cfg.cognix) name;
+        inherit modelDir;
+        lockData = model;
+        pythonVersion = cog.build.python_version;
+        extraLibs = systemPackages ++ cudaLibs;
+        inherit (cog.build) gpu;
+      };
+      dockerignore = modelDir + "/.dockerignore";
+      ignores = [ ".git" "result" "result-*" "*.nix" "flake.lock" "lock.json" ]
+        ++ lib.optionals (builtins.pathExists dockerignore) (lib.splitString "\n" (builtins.readFile dockerignore))
+        ++ cfg.cognix.sourceIgnores;
+      source = pkgs.nix-gitignore.gitignoreSourcePure ignores modelDir;
+      imageConfig = import ./image-config.nix {
+        inherit cog;
+        environment = cfg.cognix.environment // lib.optionalAttrs (cudaLibs != [ ]) {
+          LD_LIBRARY_PATH = lib.concatStringsSep ":" ([ "/usr/local/nvidia/lib64" "/usr/local/nvidia/lib" ] ++ map (p: "${lib.getLib p}/lib") cudaLibs);
+        };
+        tiniPath = "${pkgs.tini}/bin/tini";
+        # builtins.toJSON: keys sorted, no whitespace (= the native engine's compact_json)
+        cogConfigJSON = builtins.toJSON model.cognix.config;
+        title = cfg.cognix.name;
+        runtimeVersion = (model.cognix.runtime or { }).version or "0.1.0";
+        inherit (cfg.cognix) revision user;
+      };
+      run = cog.build.run;
+    in
+    assert run == [ ] || throw "${relPath}: cog.yaml build.run is not supported by the Nix engine; put the packages it installs in default.nix (cognix.rootPackages)";
+    import ./image.nix { inherit (pkgs) runCommand jq nix runtimeShell; inherit (pkgs.dockerTools) streamLayeredImage; } {
+      inherit (cfg.cognix) name maxLayers;
+      inherit pythonEnv source;
+      config = imageConfig;
+      contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages;
+      # the schema step sees the server's Env (type stubs, cog.yaml environment), minus the image's
+      # PATH and driver path (the build sandbox has its own)
+      schemaEnv = builtins.listToAttrs (map (e: { name = lib.head (lib.splitString "=" e); value = lib.concatStringsSep "=" (lib.tail (lib.splitString "=" e)); }) (lib.filter (e: !(lib.hasPrefix "LD_LIBRARY_PATH=" e || lib.hasPrefix "PATH=" e)) imageConfig.Env));
+    } // {
+      # `nix run .#<name>.push-weights [-- --bucket B]`: upload this model's weights (cognix weights push),
+      # run from the flake's root
+      push-weights = pkgs.writeShellScriptBin "push-weights-${cfg.cognix.name}" ''
+        exec ${if cognixCli == null then "cognix" else "${cognixCli}/bin/cognix"} weights push ${lib.escapeShellArg relPath} "$@"
+      '';
+      inherit pythonEnv source;
+      config = cfg;
+      # the module evaluation (options, config) for inspection: nix eval .#<name>.modules.config.cog
+      modules = model.eval;
+    };
+in
+{
+  inherit mkCognixImage readLock;
+  layers = import ./layers.nix;
+  debianPackages = import ./debian-packages.nix;
+}

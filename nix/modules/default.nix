@@ -1,0 +1,4 @@
+# All cognix module options: cog.* (cog.yaml) and cognix.* (Nix engine settings).
+{
+  imports = [ ./cog.nix ./cognix.nix ];
+}

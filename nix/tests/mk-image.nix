@@ -1,0 +1,55 @@
+# nix/lib/default.nix's wiring, with nixpkgs, its lib and dream2nix stubbed: what reaches
+# lib.evalModules, dream2nix's pip module and dockerTools.streamLayeredImage.
+let
+  t = import ./lib.nix;
+  stubs = import ./stub-pkgs.nix;
+  inherit (stubs) drv pkgs dream2nix;
+  cognixLib = import ../lib { inherit pkgs dream2nix; cognixSrc = "/cognix-src"; };
+  img = cognixLib.mkCognixImage { modelDir = ./fixtures/nix-model; name = "nix-model"; relPath = "tests/nix-model"; };
+  base = img.env.passthru.base.args;
+  d2n = builtins.elemAt img.pythonEnv.overridden.extraLibs 1;
+  d2nModules = img.pythonEnv.d2nArgs.modules;
+  d2nProxy = builtins.elemAt d2nModules 1;
+  d2nConfig = builtins.elemAt d2nModules 2;
+  lockData = builtins.fromJSON (builtins.readFile ./fixtures/nix-model/lock.json);
+  evalArgs = img.modules.args;
+in
+[
+  (t.case "image name" "stream-nix-model" img.name)
+  (t.case "entrypoint is nixpkgs' tini" [ "/nix/store/00000000000000000000000000000000-tini/bin/tini" "--" ] base.config.Entrypoint)
+  (t.case "env from the module config (gpu, stubs, environment)" [
+    "A=1" "COG_MAX_CONCURRENCY=4" "COG_PREDICT_TYPE_STUB=predict.py:Predictor" "LANG=C.UTF-8"
+    "LD_LIBRARY_PATH=/usr/local/nvidia/lib64:/usr/local/nvidia/lib"
+    "NVIDIA_DRIVER_CAPABILITIES=all" "NVIDIA_VISIBLE_DEVICES=all"
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "PYTHONUNBUFFERED=1" ] base.config.Env)
+  (t.case "title label: the model name" "nix-model" base.config.Labels."org.opencontainers.image.title")
+  (t.case "user cog" "cog" base.config.User)
+  (t.case "run.cog.config is the lock's config" (builtins.toJSON (builtins.fromJSON (builtins.readFile ./fixtures/nix-model/lock.json)).cognix.config)
+    base.config.Labels."run.cog.config")
+  (t.case "contents: env, tini, certs, shell, mapped system packages, rootPackages"
+    [ "python3.11-env" "tini" "cacert" "bash" "coreutils" "ffmpeg" "ebsynth" ] (map (d: d.name) base.contents))
+  (t.case "store layers = cognix.maxLayers - 1" true (t.hasInfix "maxLayers = 49;" img.env.passthru.conf.script))
+  (t.case "source: model dir minus ignores" true (builtins.elem "*.ckpt" img.source.ignores && builtins.elem "*.nix" img.source.ignores && builtins.elem "lock.json" img.source.ignores))
+  (t.case "schema step env: the server's Env without the driver path" {
+    A = "1"; COG_MAX_CONCURRENCY = "4"; COG_PREDICT_TYPE_STUB = "predict.py:Predictor"; LANG = "C.UTF-8";
+    NVIDIA_DRIVER_CAPABILITIES = "all"; NVIDIA_VISIBLE_DEVICES = "all"; PYTHONUNBUFFERED = "1";
+    nativeBuildInputs = [ stubs.pkgs.jq ]; } img.env.passthru.schema.env)
+  (t.case "runtime added to the env" true d2n.pythonModule)
+  (t.case "runtime copies cognix/runtime" true (t.hasInfix "/cognix-src/cognix/runtime" d2n.script))
+  (t.case "runtime appended to the env's extraLibs" "wheel" (builtins.elemAt img.pythonEnv.overridden.extraLibs 0))
+  (t.case "dream2nix gets nixpkgs" pkgs img.pythonEnv.d2nArgs.packageSets.nixpkgs)
+  (t.case "dream2nix: the pip module" "dream2nix-pip-module" (builtins.elemAt d2nModules 0))
+  (t.case "dream2nix: its lock module replaced" [ "dream2nix-lock-module" ] d2nProxy.disabledModules)
+  (t.case "dream2nix: lock content is the lock's fetchPipMetadata" { inherit (lockData) fetchPipMetadata; } d2nProxy.options.lock.content._option.default)
+  (t.case "dream2nix: flat env" true d2nConfig.pip.flattenDependencies)
+  (t.case "dream2nix: python from cog's python_version" "python3.11" d2nConfig.deps.python.name)
+  (t.case "dream2nix: one module per locked wheel" (builtins.attrNames lockData.fetchPipMetadata.sources) (builtins.attrNames d2nConfig.pip.drvs))
+  (t.case "dream2nix: wheels autoPatchelf'ed against the system packages" [ "ffmpeg" ] (map (d: d.name) d2nConfig.pip.drvs.torch.mkDerivation.buildInputs))
+  (t.case "dream2nix: gpu wheels may miss the driver's libcuda" "libcuda.so.1 libnvidia-ml.so.1" d2nConfig.pip.drvs.torch.env.autoPatchelfIgnoreMissingDeps)
+  (t.case "dream2nix: project root is the model dir" ./fixtures/nix-model d2nConfig.paths.projectRoot)
+  (t.case "modules: options, lock defaults, name, the model's default.nix" 4 (builtins.length evalArgs.modules))
+  (t.case "modules: cog.yaml values as mkDefault" { _default = 4; } (builtins.elemAt evalArgs.modules 1).cog.concurrency.max)
+  (t.case "modules: the model's default.nix is imported last" ./fixtures/nix-model/default.nix (builtins.elemAt evalArgs.modules 3))
+  (t.case "modules: pkgs passed to default.nix" pkgs evalArgs.specialArgs.pkgs)
+  (t.case "push-weights calls cognix weights push for the model dir" true (t.contains "weights push 'tests/nix-model' \"$@\"" img.push-weights.text))
+]
