@@ -1,0 +1,5 @@
+"""Marker for `typing.Annotated[T, Opaque]`: the input is passed through untouched (schema: object)."""
+
+
+class Opaque:
+    """Annotation marker; never instantiated."""

@@ -1,0 +1,8 @@
+"""Run modes."""
+
+from enum import Enum
+
+
+class Mode(Enum):
+    PREDICT = "predict"
+    TRAIN = "train"

@@ -1,0 +1,1 @@
+"""`cog.server`: Cog's server package name; `python -m cog.server.http` runs the cognix runtime."""

@@ -1,0 +1,273 @@
+"""Turn validated JSON inputs into the Python values run() expects: Secret, Path (downloaded), File.
+
+URL downloads are bounded (size, time) and refuse hosts on loopback, link-local (cloud metadata) or unspecified
+addresses unless allowed, so a request can't make the server read its own private endpoints.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import ipaddress
+import mimetypes
+import os
+import socket
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from cognix.runtime.predictor import InputSpec, RunnerInfo
+
+FILENAME_MAX_LENGTH = 200
+MAX_REDIRECTS = 10
+# cloud metadata endpoints outside the link-local range (AWS's IPv6 one)
+_METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254")}
+
+
+class InputError(Exception):
+    """An input can't be turned into a value (bad data URL, refused or failed download): fails the prediction."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    max_bytes: int = 1 << 30  # per input file
+    timeout_s: float = 60.0  # per download, whole transfer
+    allow_private: bool = False  # allow loopback / link-local / metadata hosts
+
+
+def is_url(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("data:", "http://", "https://"))
+
+
+def derived_filename(url: str) -> str:
+    """Cog's local file name for a URL: `file<ext>` for data URLs, the decoded basename for http(s)."""
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme == "data":
+        mime = parsed.path.split(",", 1)[0].split(";", 1)[0]
+        extension = mimetypes.guess_extension(mime) if mime else None
+        return "file" + extension if extension else "file"
+    basename = urllib.parse.unquote(os.path.basename(parsed.path))
+    if len(basename.encode("utf-8")) > FILENAME_MAX_LENGTH:
+        root, ext = os.path.splitext(basename.encode("utf-8"))
+        root = root[: FILENAME_MAX_LENGTH - len(ext) - 1]
+        basename = root.decode("utf-8", "ignore") + "~" + ext.decode("utf-8")
+    for char in ("\u0000", "/"):
+        basename = basename.replace(char, "_")
+    return basename or "file"
+
+
+def _short(url: str) -> str:
+    """A URL for messages: data URLs shortened, query strings (signatures) dropped."""
+    if url.startswith("data:"):
+        return url[:40] + ("..." if len(url) > 40 else "")
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def decode_data_url(url: str, max_bytes: int) -> bytes:
+    header, sep, payload = url[len("data:"):].partition(",")
+    if not sep:
+        raise InputError(f"invalid data URL {_short(url)!r}: missing ','")
+    if header.endswith(";base64"):
+        if len(payload) * 3 // 4 > max_bytes + 3:
+            raise InputError(f"data URL is larger than the limit of {max_bytes} bytes")
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as err:
+            raise InputError(f"invalid base64 in data URL {_short(url)!r}: {err}") from None
+    else:
+        data = urllib.parse.unquote_to_bytes(payload)
+    if len(data) > max_bytes:
+        raise InputError(f"data URL is larger than the limit of {max_bytes} bytes")
+    return data
+
+
+def _refused_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip in _METADATA_ADDRESSES
+
+
+def _refuse_addresses(host: str, infos: list, url: str) -> None:
+    for info in infos:
+        address = info[4][0]
+        if _refused_address(address):
+            raise InputError(
+                f"refusing to download {_short(url)}: {host} resolves to {address}, a loopback, link-local or "
+                "metadata address (allow private input URLs in the server's options to permit it)"
+            )
+
+
+def _guarded_transport(url: str, limits: InputLimits) -> Any:
+    """An httpx transport whose connections re-check the address actually dialled, so a DNS answer that changes
+    between check_host() and the connection (DNS rebinding) can't reach a private address."""
+    import httpcore
+    import httpx
+
+    transport = httpx.HTTPTransport()
+    pool = getattr(transport, "_pool", None)
+    if limits.allow_private or pool is None or not hasattr(pool, "_network_backend"):
+        return transport  # an httpx without this hook: check_host() alone guards
+
+    class GuardedBackend(httpcore.SyncBackend):
+        def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                        local_address: str | None = None, socket_options: Any = None) -> Any:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except socket.gaierror as err:
+                raise httpcore.ConnectError(f"cannot resolve {host}: {err.strerror}") from None
+            _refuse_addresses(host, infos, url)
+            last: Exception | None = None
+            for info in infos:  # dial the checked addresses themselves, not the name again
+                try:
+                    return super().connect_tcp(info[4][0], port, timeout, local_address, socket_options)
+                except httpcore.ConnectError as err:
+                    last = err
+            raise last or httpcore.ConnectError(f"cannot connect to {host}")
+
+    pool._network_backend = GuardedBackend()
+    return transport
+
+
+def check_host(url: str, *, allow_private: bool) -> None:
+    """InputError if the URL's host resolves to a loopback, link-local, unspecified or metadata address."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname
+    if not host:
+        raise InputError(f"invalid URL {_short(url)!r}: no host")
+    if allow_private:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as err:
+        raise InputError(f"failed to download {_short(url)}: cannot resolve {host}: {err.strerror}") from None
+    _refuse_addresses(host, infos, url)
+
+
+def download(url: str, limits: InputLimits, sink: io.BufferedIOBase | Any) -> None:
+    """GET `url` into `sink`, following redirects (each hop checked), within the size and time limits."""
+    import httpx
+
+    headers = {}
+    if os.environ.get("COG_USER_AGENT"):
+        headers["User-Agent"] = os.environ["COG_USER_AGENT"]
+    deadline = time.monotonic() + limits.timeout_s
+    current = url
+    transport = _guarded_transport(url, limits)
+    with httpx.Client(timeout=limits.timeout_s, follow_redirects=False, headers=headers,
+                      transport=transport) as client:
+        for _ in range(MAX_REDIRECTS + 1):
+            check_host(current, allow_private=limits.allow_private)
+            try:
+                with client.stream("GET", current) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        current = str(response.url.join(response.headers["location"]))
+                        if not current.startswith(("http://", "https://")):
+                            raise InputError(f"failed to download {_short(url)}: redirect to a non-http URL")
+                        continue
+                    if response.status_code >= 400:
+                        raise InputError(f"failed to download {_short(url)}: HTTP {response.status_code} "
+                                         f"{response.reason_phrase}")
+                    declared = response.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > limits.max_bytes:
+                        raise InputError(f"input file {_short(url)} is {declared} bytes, over the limit of "
+                                         f"{limits.max_bytes} bytes")
+                    size = 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > limits.max_bytes:
+                            raise InputError(f"input file {_short(url)} is over the limit of {limits.max_bytes} bytes")
+                        if time.monotonic() > deadline:
+                            raise InputError(f"downloading {_short(url)} took longer than {limits.timeout_s:g}s")
+                        sink.write(chunk)
+                    return
+            except httpx.TimeoutException:
+                raise InputError(f"downloading {_short(url)} took longer than {limits.timeout_s:g}s") from None
+            except httpx.HTTPError as err:
+                raise InputError(f"failed to download {_short(url)}: {err}") from None
+    raise InputError(f"failed to download {_short(url)}: too many redirects")
+
+
+def _cog() -> Any:
+    import cog  # the model's cog: our shim, or upstream's when the model locks it
+
+    return cog
+
+
+class _Preparer:
+    def __init__(self, limits: InputLimits) -> None:
+        self.limits = limits
+        self.temp_files: list[str] = []
+
+    def cleanup(self) -> None:
+        for name in self.temp_files:
+            try:
+                os.unlink(name)
+            except FileNotFoundError:
+                pass
+        self.temp_files.clear()
+
+    def path(self, value: Any) -> Any:
+        if not is_url(value):
+            return value  # other strings (local paths, ftp://) pass through unchanged, as with cog
+        handle = tempfile.NamedTemporaryFile(suffix=derived_filename(value), delete=False)
+        self.temp_files.append(handle.name)
+        with handle:
+            if value.startswith("data:"):
+                handle.write(decode_data_url(value, self.limits.max_bytes))
+            else:
+                download(value, self.limits, handle)
+        return _cog().Path(handle.name)
+
+    def file(self, value: Any) -> Any:
+        if not is_url(value):
+            return value
+        if value.startswith("data:"):
+            data = decode_data_url(value, self.limits.max_bytes)
+        else:
+            buffer = io.BytesIO()
+            download(value, self.limits, buffer)
+            data = buffer.getvalue()
+        stream = io.BytesIO(data)
+        stream.name = derived_filename(value)  # type: ignore[attr-defined]
+        return stream
+
+    def value(self, spec: InputSpec, value: Any) -> Any:
+        kind = spec.type.kind
+        if value is None:
+            return None
+        if kind == "secret" and not spec.type.repeated:
+            return _cog().Secret(value)
+        convert: Callable[[Any], Any] | None = {"path": self.path, "file": self.file}.get(kind)
+        if convert is None:
+            return value
+        if spec.type.repeated and isinstance(value, list):
+            return [convert(v) for v in value]
+        return convert(value)
+
+
+def prepare_inputs(runner_info: RunnerInfo, cleaned: dict, *, limits: InputLimits) -> tuple[dict, Callable[[], None]]:
+    """Python values for run() and a cleanup callable that deletes downloaded temp files; InputError on failure."""
+    preparer = _Preparer(limits)
+    out: dict[str, Any] = {}
+    try:
+        for name, value in cleaned.items():
+            spec = runner_info.input(name)
+            out[name] = preparer.value(spec, value) if spec is not None else value
+    except InputError:
+        preparer.cleanup()
+        raise
+    except OSError as err:
+        preparer.cleanup()
+        raise InputError(f"cannot store input file: {err}") from None
+    return out, preparer.cleanup
+

@@ -1,0 +1,613 @@
+"""The predictor subprocess: loads the runner, runs setup, then serves predictions for the HTTP server.
+
+Protocol: JSON lines. The parent writes predict/shutdown on fd `--ctrl-fd`, cancel/healthcheck on `--side-fd`, and
+the worker writes events on fd `--event-fd`
+(stdout/stderr stay free for user code; they are captured into prediction logs).
+
+Commands: {"t":"predict","id","kind":"predict"|"train","input":{...},"context":{...},"start":bool}, {"t":"cancel","id"},
+{"t":"healthcheck","seq"}, {"t":"shutdown"}.
+Events: {"t":"setup_log","data"}, {"t":"schema","schema"}, {"t":"ready","healthcheck":bool,"kinds":[...]},
+{"t":"setup_failed","error"}, {"t":"start","id"}, {"t":"log","id","data","source"}, {"t":"output","id","chunk"},
+{"t":"metric","id","name","value","mode"}, {"t":"done","id","status","output"?,"error"?,"metrics","streamed"},
+{"t":"health","seq","ok","error"?}.
+
+One asyncio loop runs in the main thread: async predictions are tasks on it (cancel = task.cancel()); a sync
+prediction runs on it directly (the loop only admits one at a time then) and is cancelled by SIGUSR1, whose handler
+raises CancelationException in the main thread, which also interrupts time.sleep and other blocking calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextvars
+import fcntl
+import gc
+import inspect
+import io
+import json
+import os
+import select
+import signal
+import sys
+import termios
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "cognix_prediction", default=None
+)
+
+
+class Channel:
+    """Thread-safe writer of JSON-line events to the parent."""
+
+    def __init__(self, fd: int) -> None:
+        self._out = os.fdopen(fd, "wb", buffering=1 << 16)
+        self._lock = threading.Lock()
+
+    def emit(self, event: dict[str, Any]) -> None:
+        data = json.dumps(event, separators=(",", ":"), default=str).encode() + b"\n"
+        with self._lock:
+            self._out.write(data)
+            self._out.flush()
+
+
+class LogRouter:
+    """Routes captured output lines to the prediction they belong to (or to setup logs, or to real stderr)."""
+
+    def __init__(self, channel: Channel, real_err: int) -> None:
+        self.channel = channel
+        self.real_err = real_err
+        self.setup_phase = True
+        self.active: set[str] = set()
+        self.captures: list[Any] = []
+
+    def line(self, text: str, source: str, pid: str | None) -> None:
+        if pid is None and len(self.active) == 1:
+            # Output from threads the predictor started (no contextvar) or from C code: the sole running one.
+            pid = next(iter(self.active))
+        if pid is not None:
+            self.channel.emit({"t": "log", "id": pid, "data": text, "source": source})
+        elif self.setup_phase:
+            self.channel.emit({"t": "setup_log", "data": text})
+        else:
+            os.write(self.real_err, text.encode(errors="replace"))
+
+
+class LineWriter(io.TextIOBase):
+    """sys.stdout/sys.stderr replacement: line-buffered, per prediction (contextvar-aware)."""
+
+    def __init__(self, router: LogRouter, source: str) -> None:
+        self.router = router
+        self.source = source
+        self._partial: dict[str | None, str] = {}
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return 1 if self.source == "stdout" else 2
+
+    def write(self, s: str) -> int:
+        if not s:
+            return 0
+        pid = _current.get()
+        with self._lock:
+            buf = self._partial.pop(pid, "") + s
+            *lines, rest = buf.split("\n")
+            if rest:
+                self._partial[pid] = rest
+        for line in lines:
+            self.router.line(line + "\n", self.source, pid)
+        return len(s)
+
+    def flush(self, pid: str | None = ...) -> None:  # type: ignore[assignment,override]
+        with self._lock:
+            keys = list(self._partial) if pid is ... else [pid]
+            pending = [(k, self._partial.pop(k)) for k in keys if k in self._partial]
+        for key, text in pending:
+            self.router.line(text, self.source, key)
+
+
+class FdCapture:
+    """Points fd 1 or 2 at a pipe read by a thread, so output of C code and subprocesses is captured too."""
+
+    def __init__(self, fd: int, router: LogRouter, source: str) -> None:
+        self.router = router
+        self.source = source
+        self.read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        self.busy = False
+        threading.Thread(
+            target=self._pump, name=f"cognix-{source}", daemon=True
+        ).start()
+
+    def _pump(self) -> None:
+        pending = b""
+        while True:
+            # Wait for data without consuming it, and mark busy before reading: from a write until its lines
+            # are routed, either the pipe holds unread bytes or `busy` is set (what drain() relies on).
+            select.select([self.read_end], [], [])
+            self.busy = True
+            chunk = os.read(self.read_end, 65536)
+            if not chunk:
+                self.busy = False
+                return
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self.router.line(line.decode(errors="replace") + "\n", self.source, None)
+            self.busy = False
+
+    def drain(self, timeout: float = 0.5) -> None:
+        """Wait until what was written so far reached the router (a no-op when the pipe is empty)."""
+        deadline = time.monotonic() + timeout
+        while (self.busy or self._unread()) and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    def _unread(self) -> int:
+        buf = bytearray(4)
+        fcntl.ioctl(self.read_end, termios.FIONREAD, buf)
+        return int.from_bytes(buf, sys.byteorder)
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class Worker:
+    """Owns the runner(s) and runs predictions on the main-thread event loop."""
+
+    def __init__(
+        self, args: argparse.Namespace, channel: Channel, router: LogRouter
+    ) -> None:
+        self.args = args
+        self.channel = channel
+        self.router = router
+        self.runners: dict[str, Any] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.tasks: dict[str, asyncio.Task] = {}
+        self.sync_running: str | None = None
+        self.cancel_requested: set[str] = set()
+        self.lock = threading.Lock()
+        self.cancel_exc: type[BaseException] = asyncio.CancelledError
+        self._recorder: Any = None
+
+    # --- setup -------------------------------------------------------------------------------------------------
+    def setup(self) -> bool:
+        from cognix.runtime.shim import install_shim
+
+        install_shim()
+        from cog import CancelationException  # type: ignore[import-not-found]
+
+        self.cancel_exc = CancelationException
+        signal.signal(signal.SIGUSR1, self._on_cancel_signal)
+        cwd = Path.cwd()
+        if str(cwd) not in sys.path:
+            sys.path.insert(0, str(cwd))
+        try:
+            from cognix.runtime.predictor import load_runner
+
+            refs = {"predict": self.args.predict_ref, "train": self.args.train_ref}
+            if self.args.mode == "train":
+                refs = {"predict": self.args.train_ref, "train": self.args.train_ref}
+            loaded: dict[str, Any] = {}
+            for kind, ref in refs.items():
+                if not ref:
+                    continue
+                mode = (
+                    "train"
+                    if kind == "train" or self.args.mode == "train"
+                    else "predict"
+                )
+                if (ref, mode) not in loaded:
+                    loaded[(ref, mode)] = load_runner(ref, mode=mode, cwd=cwd)
+                self.runners[kind] = loaded[(ref, mode)]
+            self.channel.emit({"t": "schema", "schema": self._schema(cwd)})
+            weights_file = Path(".cog/weights.json")
+            if weights_file.exists():
+                from cognix.runtime.weights_pull import pull_weights  # type: ignore[import-not-found]
+
+                pull_weights(weights_file, lambda msg: print(msg, file=sys.stderr))
+            weights = os.environ.get("COG_WEIGHTS") or None
+            for runner in dict.fromkeys(loaded.values()):
+                result = runner.setup(weights)
+                if inspect.iscoroutine(result):
+                    self.loop_run(result)
+        except BaseException as exc:  # noqa: BLE001 - any setup failure is reported, never a crash
+            sys.stderr.write(traceback.format_exc())
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for capture in self.router.captures:
+                capture.drain()
+            self.channel.emit(
+                {"t": "setup_failed", "error": f"Setup failed: {_error_text(exc)}"}
+            )
+            return False
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for capture in self.router.captures:
+            capture.drain()
+        self.router.setup_phase = False
+        has_hc = any(
+            callable(getattr(r, "healthcheck", None)) for r in self.runners.values()
+        )
+        gc.collect()
+        gc.freeze()  # the model's weights and modules are long-lived: keep them out of every collection
+        self.channel.emit(
+            {"t": "ready", "healthcheck": has_hc, "kinds": sorted(self.runners)}
+        )
+        return True
+
+    def loop_run(self, coro: Any) -> Any:
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+        return self.loop.run_until_complete(coro)
+
+    def _schema(self, cwd: Path) -> dict | None:
+        bundled = cwd / ".cog" / "openapi_schema.json"
+        if bundled.exists():
+            return json.loads(bundled.read_text())
+        from cognix.runtime.schema import openapi_schema
+
+        if self.args.mode == "train":
+            return openapi_schema(None, self.runners.get("train"))
+        return openapi_schema(self.runners.get("predict"), self.runners.get("train"))
+
+    # --- cancellation ------------------------------------------------------------------------------------------
+    def _on_cancel_signal(self, signum: int, frame: Any) -> None:
+        pid = self.sync_running
+        if pid is not None and pid in self.cancel_requested:
+            raise self.cancel_exc()
+
+    def cancel(self, pid: str) -> None:
+        with self.lock:
+            self.cancel_requested.add(pid)
+            if self.sync_running == pid:
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)  # type: ignore[arg-type]
+                return
+        task = self.tasks.get(pid)
+        if task is not None and self.loop is not None:
+            self.loop.call_soon_threadsafe(task.cancel)
+
+    # --- predictions -------------------------------------------------------------------------------------------
+    async def predict(self, req: dict) -> None:
+        pid = req["id"]
+        _current.set(pid)
+        self.router.active.add(pid)
+        runner = self.runners.get(req.get("kind", "predict")) or self.runners["predict"]
+        if req.get("start", True):
+            self.channel.emit({"t": "start", "id": pid})
+        started = time.perf_counter()
+        done: dict[str, Any] = {
+            "t": "done",
+            "id": pid,
+            "status": "succeeded",
+            "streamed": False,
+        }
+        cleanup = None
+        scope_token = None
+        try:
+            from cognix.runtime.encoding import encode_output
+            from cognix.runtime.files import InputLimits, prepare_inputs
+
+            limits = InputLimits(
+                max_bytes=self.args.max_download_bytes,
+                timeout_s=self.args.download_timeout,
+                allow_private=self.args.allow_private_urls,
+            )
+            upload = self._uploader(pid) if self.args.upload_url else None
+            scope_token = self._enter_scope(pid, req.get("context") or {})
+            if pid in self.cancel_requested:
+                raise self.cancel_exc()
+            kwargs, cleanup = prepare_inputs(
+                runner.info, req.get("input") or {}, limits=limits
+            )
+            if pid in self.cancel_requested:  # canceled while inputs were downloading
+                raise self.cancel_exc()
+            result = await self._call(pid, runner, kwargs)
+            if inspect.isasyncgen(result):
+                done["streamed"] = True
+                async for chunk in result:
+                    self.channel.emit(
+                        {
+                            "t": "output",
+                            "id": pid,
+                            "chunk": encode_output(chunk, upload=upload),
+                        }
+                    )
+            elif inspect.isgenerator(result):
+                done["streamed"] = True
+                while True:
+                    if (
+                        pid in self.cancel_requested
+                    ):  # canceled between chunks: no signal was sent then
+                        raise self.cancel_exc()
+                    self.sync_running = pid
+                    try:
+                        chunk = next(result)
+                    except StopIteration:
+                        break
+                    finally:
+                        self.sync_running = None
+                    self.channel.emit(
+                        {
+                            "t": "output",
+                            "id": pid,
+                            "chunk": encode_output(chunk, upload=upload),
+                        }
+                    )
+            else:
+                done["output"] = encode_output(result, upload=upload)
+        except (asyncio.CancelledError, self.cancel_exc):
+            done["status"] = "canceled"
+        except BaseException as exc:  # noqa: BLE001 - a failing prediction never takes the worker down
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                done["status"] = "failed"
+            else:
+                done["status"] = "failed"
+            done["error"] = _error_text(exc)
+            sys.stderr.write(traceback.format_exc())
+        finally:
+            self.sync_running = None
+            if (
+                len(self.router.active) == 1
+            ):  # fd-level output can only be attributed to a sole prediction
+                for capture in self.router.captures:
+                    capture.drain()
+            for stream in (sys.stdout, sys.stderr):
+                if isinstance(stream, LineWriter):
+                    stream.flush(pid)
+            done["metrics"] = self._exit_scope(scope_token)
+            done["metrics"]["predict_time"] = round(time.perf_counter() - started, 9)
+            if cleanup is not None:
+                try:
+                    cleanup()
+                except Exception as exc:  # noqa: BLE001 - temp-file cleanup failure must not fail the prediction
+                    os.write(
+                        self.router.real_err,
+                        f"cognix: input cleanup failed: {exc}\n".encode(),
+                    )
+            self.router.active.discard(pid)
+            self.cancel_requested.discard(pid)
+            self.tasks.pop(pid, None)
+            self.channel.emit(done)
+
+    @staticmethod
+    def run_inline(coro: Any) -> None:
+        """Drive a sync runner's prediction to completion now: it never suspends (nothing in it awaits a
+        pending future), so no task and no extra event-loop turn is needed."""
+        try:
+            coro.send(None)
+        except StopIteration:
+            return
+        coro.close()
+        raise RuntimeError(
+            "a sync prediction awaited something; run it as a task instead"
+        )
+
+    async def _call(self, pid: str, runner: Any, kwargs: dict) -> Any:
+        self.sync_running = pid
+        try:
+            result = runner.call(kwargs)
+        finally:
+            self.sync_running = None
+        if inspect.iscoroutine(result):
+            result = await result
+        return result
+
+    def _uploader(self, pid: str):
+        """PUT <upload-url><basename> for each output file; the output is the Location (query removed)."""
+        import mimetypes
+
+        import httpx
+
+        base = (
+            self.args.upload_url
+            if self.args.upload_url.endswith("/")
+            else self.args.upload_url + "/"
+        )
+
+        def upload(path: Path) -> str:
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            try:
+                resp = httpx.put(
+                    base + path.name,
+                    content=path.read_bytes(),
+                    headers={"Content-Type": mime, "X-Prediction-Id": pid},
+                    timeout=25.0,
+                    follow_redirects=True,
+                )
+                resp.raise_for_status()
+            except httpx.HTTPError as exc:
+                raise RuntimeError(f"Failed to upload output: {exc}") from exc
+            url = resp.headers.get("location") or str(resp.url)
+            return url.split("?", 1)[0]
+
+        return upload
+
+    def _enter_scope(self, pid: str, context: dict) -> Any:
+        """Make a fresh cog scope current (metrics recorded also stream to SSE as `metric` events)."""
+        try:
+            from cog._scope import MetricsRecorder, Scope  # type: ignore[import-not-found]
+            from cog._scope import _current as scope_var
+        except ImportError:  # upstream cog installed by the model: no scope hooks
+            return None
+        if self._recorder is None:
+            emit = self.channel.emit
+
+            class Recorder(MetricsRecorder):
+                def __init__(self, pid: str) -> None:
+                    super().__init__()
+                    self.pid = pid
+
+                def record(
+                    self, key: str, value: Any, mode: str | None = "replace"
+                ) -> None:
+                    super().record(key, value, mode)
+                    wire = (
+                        "increment"
+                        if mode in ("incr", "increment")
+                        else (mode or "replace")
+                    )
+                    emit(
+                        {
+                            "t": "metric",
+                            "id": self.pid,
+                            "name": key,
+                            "value": value,
+                            "mode": wire,
+                        }
+                    )
+
+            self._recorder = Recorder
+        scope = Scope(context=context, metrics=self._recorder(pid))
+        return scope, scope_var.set(scope), scope_var
+
+    def _exit_scope(self, token: Any) -> dict:
+        if token is None:
+            return {}
+        scope, var_token, scope_var = token
+        try:
+            scope_var.reset(var_token)
+        except (
+            ValueError
+        ):  # reset from another context (generator finished elsewhere): harmless
+            pass
+        return scope.metrics.to_dict()
+
+    # --- command loop ------------------------------------------------------------------------------------------
+    def healthcheck(self, seq: int) -> None:
+        def run() -> None:
+            try:
+                ok = True
+                for runner in self.runners.values():
+                    hc = getattr(runner, "healthcheck", None)
+                    if callable(hc):
+                        result = hc()
+                        if inspect.iscoroutine(result):
+                            result = asyncio.run(result)
+                        ok = ok and result is not False
+                event = {"t": "health", "seq": seq, "ok": ok}
+                if not ok:
+                    event["error"] = (
+                        "Healthcheck failed: user-defined healthcheck returned False"
+                    )
+            except Exception as exc:  # noqa: BLE001
+                event = {
+                    "t": "health",
+                    "seq": seq,
+                    "ok": False,
+                    "error": f"Healthcheck failed: {_error_text(exc)}",
+                }
+            self.channel.emit(event)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    def serve(self, ctrl_fd: int, side_fd: int) -> None:
+        """Predictions arrive on ctrl_fd, read by the loop itself (no thread hop on the hot path); cancel and
+        healthcheck arrive on side_fd, read by a thread because a sync prediction blocks the loop."""
+        if self.loop is None:
+            self.loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(self.loop)
+        loop = self.loop
+        stop = loop.create_future()
+        pending = bytearray()
+        os.set_blocking(ctrl_fd, False)
+
+        def finish() -> None:
+            loop.remove_reader(ctrl_fd)
+            if not stop.done():
+                stop.set_result(None)
+
+        def readable() -> None:
+            try:
+                data = os.read(ctrl_fd, 1 << 20)
+            except BlockingIOError:
+                return
+            if not data:
+                finish()
+                return
+            pending.extend(data)
+            while (end := pending.find(b"\n")) >= 0:
+                msg = json.loads(bytes(pending[:end]))
+                del pending[: end + 1]
+                if msg.get("t") == "predict":
+                    runner = (
+                        self.runners.get(msg.get("kind", "predict"))
+                        or self.runners["predict"]
+                    )
+                    if runner.info.is_async:
+                        self.tasks[msg["id"]] = loop.create_task(self.predict(msg))
+                    else:
+                        self.run_inline(self.predict(msg))
+                elif msg.get("t") == "shutdown":
+                    finish()
+                    return
+
+        def side_reader() -> None:
+            with os.fdopen(side_fd, "rb") as side:
+                for raw in side:
+                    msg = json.loads(raw)
+                    if msg.get("t") == "cancel":
+                        self.cancel(msg["id"])
+                    elif msg.get("t") == "healthcheck":
+                        self.healthcheck(msg.get("seq", 0))
+
+        loop.add_reader(ctrl_fd, readable)
+        threading.Thread(target=side_reader, name="cognix-side", daemon=True).start()
+        while True:
+            try:
+                loop.run_until_complete(stop)
+                break
+            except self.cancel_exc:
+                continue  # a cancel signal that arrived just after its prediction ended
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="cognix.runtime.worker")
+    parser.add_argument("--ctrl-fd", type=int, required=True)
+    parser.add_argument("--side-fd", type=int, required=True)
+    parser.add_argument("--event-fd", type=int, required=True)
+    parser.add_argument("--mode", default="predict")
+    parser.add_argument("--predict-ref")
+    parser.add_argument("--train-ref")
+    parser.add_argument("--upload-url")
+    parser.add_argument("--max-download-bytes", type=int, default=1 << 30)
+    parser.add_argument("--download-timeout", type=float, default=60.0)
+    parser.add_argument("--allow-private-urls", action="store_true")
+    args = parser.parse_args(argv)
+
+    channel = Channel(args.event_fd)
+    real_err = os.dup(2)
+    router = LogRouter(channel, real_err)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    router.captures = [FdCapture(1, router, "stdout"), FdCapture(2, router, "stderr")]
+    sys.stdout = LineWriter(router, "stdout")
+    sys.stderr = LineWriter(router, "stderr")
+    worker = Worker(args, channel, router)
+    if not worker.setup():
+        os._exit(3)
+    worker.serve(args.ctrl_fd, args.side_fd)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
