@@ -1,7 +1,7 @@
 # Debian/Ubuntu package names (as written in cog.yaml `build.system_packages`) -> nixpkgs attributes.
 #
 # Each value is a list of attribute paths in nixpkgs ("xorg.libSM" = pkgs.xorg.libSM).
-# Verified against nixpkgs' pkgs/top-level/all-packages.nix and pkgs/by-name (see docs/nix.md).
+# Verified against nixpkgs' pkgs/top-level/all-packages.nix and pkgs/by-name (see README.md, section "Nix").
 # A name missing here is an evaluation error; a model maps it itself in its default.nix:
 #   cognix.systemPackages."libfoo1" = pkgs.foo;
 {
