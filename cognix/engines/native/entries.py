@@ -1,0 +1,178 @@
+"""Turning a Lock into store entries: debs, wheels, the runtime, the system setup and the model's source."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import httpx
+
+from cognix.errors import StoreError
+from cognix.image.plan import Entry
+from cognix.lock.model import Deb, Lock, Wheel
+from cognix.progress import Progress, Silent
+from cognix.store import cache
+from cognix.store.deb import unpack_deb
+from cognix.store.entries import entry_key, make_entry
+from cognix.store.runtime import build_runtime_tree, runtime_files, runtime_key
+from cognix.store.source import copy_source, source_files
+from cognix.store.system import SYSTEM_FORMAT, build_system_tree, ca_bundle
+from cognix.store.wheel import install_wheel
+
+
+def deb_entry_name(deb: Deb) -> str:
+    return f"deb/{deb.package}_{deb.version}_{deb.architecture}"
+
+
+def wheel_entry_name(wheel: Wheel) -> str:
+    return f"wheel/{wheel.name}-{wheel.version}"
+
+
+def snapshot_timestamp(release_date: str, *, delay: timedelta = timedelta(0)) -> str:
+    """A Release file's Date: (plus delay) as the snapshot archive's path component (YYYYmmddTHHMMSSZ)."""
+    moment: datetime = parsedate_to_datetime(release_date).astimezone(UTC) + delay
+    return moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _archive_name(deb: Deb) -> str | None:
+    """The archive a .deb came from: the URL path segment before its pool path (e.g. debian-security)."""
+    head = deb.url[: -len(deb.filename)] if deb.url.endswith(deb.filename) else ""
+    name = head.rstrip("/").rsplit("/", 1)[-1]
+    return name or None
+
+
+def snapshot_urls(snapshot_url: str, deb: Deb) -> list[str]:
+    """Where a snapshot archive keeps a locked .deb: BASE/<release date>/<pool path>.
+
+    The snapshot at exactly the Release file's date may predate that publication, so the one a day later is
+    tried as well. A base naming the `debian` archive is switched to the .deb's own archive (debian-security).
+    """
+    base = snapshot_url.rstrip("/")
+    archive = _archive_name(deb)
+    parent, _, last = base.rpartition("/")
+    if archive and archive != last and last == "debian" and parent:
+        base = f"{parent}/{archive}"
+    return [f"{base}/{snapshot_timestamp(deb.release_date, delay=d)}/{deb.filename}"
+            for d in (timedelta(0), timedelta(days=1))]
+
+
+def fetch_deb(deb: Deb, *, offline: bool, snapshot_url: str | None, progress: Progress, client: httpx.Client) -> Path:
+    name = f"{deb.package}_{deb.version}"
+    try:
+        return cache.fetch(deb.url, deb.sha256, deb.size, name, offline=offline, progress=progress, client=client)
+    except cache.NotFound:
+        for url in snapshot_urls(snapshot_url, deb) if snapshot_url else []:
+            try:
+                return cache.fetch(url, deb.sha256, deb.size, name, progress=progress, client=client)
+            except cache.NotFound:
+                continue
+        raise StoreError(
+            f"Debian package {deb.package} {deb.version} ({deb.architecture}) is gone from the mirror"
+            + (" and from the snapshot archive" if snapshot_url else ""),
+            where=deb.url,
+            fix="pass --snapshot-url with a Debian snapshot archive base URL (the lock's Release date "
+            f"{deb.release_date!r} picks the snapshot), or `cognix import-inputs DIR` from a directory made by "
+            "`cognix export-inputs` on a machine that has it, or run `cognix lock` again to move to current versions",
+        ) from None
+
+
+def fetch_wheel(wheel: Wheel, *, offline: bool, progress: Progress, client: httpx.Client) -> Path:
+    return cache.fetch(wheel.url, wheel.sha256, wheel.size, wheel.filename, offline=offline, progress=progress,
+                       client=client)
+
+
+def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
+              progress: Progress | None = None) -> dict[str, Path]:
+    """sha256 -> cached file for every .deb and wheel of the lock."""
+    progress = progress or Silent()
+    out: dict[str, Path] = {}
+    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0)) as client:
+        for deb in lock.debs:
+            out[deb.sha256] = fetch_deb(deb, offline=offline, snapshot_url=snapshot_url, progress=progress,
+                                        client=client)
+        for wheel in lock.wheels:
+            out[wheel.sha256] = fetch_wheel(wheel, offline=offline, progress=progress, client=client)
+    return out
+
+
+def deb_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
+    names = {d.package: deb_entry_name(d) for d in lock.debs}
+    result = []
+    for deb in lock.debs:
+        path = files[deb.sha256]
+        result.append(make_entry(
+            entry_key("deb", deb.sha256), deb_entry_name(deb),
+            lambda tree, p=path, d=deb: unpack_deb(cache.verify_cached(p, d.sha256, d.size, d.filename), tree),
+            version=deb.version, references=[names[d] for d in deb.depends if d in names],
+        ))
+    return result
+
+
+def wheel_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
+    names = {w.name: wheel_entry_name(w) for w in lock.wheels}
+    minor = lock.target.python_version
+    result = []
+    for wheel in lock.wheels:
+        path = files[wheel.sha256]
+        result.append(make_entry(
+            entry_key("wheel", wheel.sha256, minor), wheel_entry_name(wheel),
+            lambda tree, p=path, w=wheel: install_wheel(cache.verify_cached(p, w.sha256, w.size, w.filename), minor,
+                                                        tree, w.filename),
+            version=wheel.version, references=[names[d] for d in wheel.dependencies if d in names],
+        ))
+    return result
+
+
+def runtime_entry(lock: Lock) -> Entry:
+    files = runtime_files()
+    version = lock.runtime.version if lock.runtime else ""
+    refs = [wheel_entry_name(w) for w in lock.wheels if w.requested]
+    return make_entry(entry_key("runtime", runtime_key(files)), "runtime",
+                      lambda tree: build_runtime_tree(tree, files), version=version, references=refs)
+
+
+def system_entry(lock: Lock, debs: list[Entry]) -> Entry:
+    pem = ca_bundle([Path(e.root) for e in debs])
+    minor = lock.target.python_version
+    key = entry_key("system", SYSTEM_FORMAT, minor, hashlib.sha256(pem).hexdigest())
+    return make_entry(key, "system", lambda tree: build_system_tree(tree, python_minor=minor, ca_pem=pem),
+                      references=sorted(e.name for e in debs))
+
+
+def source_digest(model_dir: Path, files: list[str]) -> str:
+    digest = hashlib.sha256()
+    for rel in files:
+        p = model_dir / rel
+        content = p.readlink().as_posix().encode() if p.is_symlink() else p.read_bytes()
+        digest.update(f"{rel} {p.is_symlink()} {hashlib.sha256(content).hexdigest()}\n".encode())
+    return digest.hexdigest()
+
+
+def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None) -> Entry:
+    """The /src entry: the filtered model files plus /src/.cog/openapi_schema.json."""
+
+    def build(tree: Path) -> None:
+        copy_source(model_dir, files, tree)
+        if schema_json is not None:
+            target = tree / "src/.cog/openapi_schema.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(schema_json)
+
+    key = entry_key("src", source_digest(model_dir, files), hashlib.sha256(schema_json or b"").hexdigest())
+    return make_entry(key, "src", build)
+
+
+def gpu_lib_dirs(lock: Lock) -> list[str]:
+    """The nvidia-* wheels' lib directories, for LD_LIBRARY_PATH."""
+    dirs = []
+    for wheel in lock.wheels:
+        if m := re.fullmatch(r"nvidia-(.+)-cu\d+", wheel.name):
+            dirs.append(f"/usr/lib/python3/dist-packages/nvidia/{m.group(1).replace('-', '_')}/lib")
+    return sorted(set(dirs))
+
+
+__all__ = ["deb_entries", "fetch_all", "runtime_entry", "source_entry", "source_files", "system_entry",
+           "wheel_entries"]

@@ -1,0 +1,93 @@
+"""Running a command inside an assembled image tree with bubblewrap (no Docker, no root inside needed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+from cognix.errors import StoreError
+from cognix.image.plan import Entry
+
+
+def assemble(entries: list[Entry], dest: Path, *, link: bool = True) -> None:
+    """Merge entry trees into dest (later entries win), hard-linking files when link else copying them."""
+    for entry in entries:
+        root = Path(entry.root)
+        for dirpath, dirs, files in os.walk(root):
+            rel = os.path.relpath(dirpath, root)
+            out_dir = dest / rel if rel != "." else dest
+            for name in sorted(dirs):
+                src = os.path.join(dirpath, name)
+                target = out_dir / name
+                if os.path.islink(src):
+                    _replace(target)
+                    os.symlink(os.readlink(src), target)
+                elif target.is_symlink() or (target.exists() and not target.is_dir()):
+                    target.unlink()
+                    target.mkdir()
+                else:
+                    target.mkdir(exist_ok=True)
+                    os.chmod(target, stat.S_IMODE(os.lstat(src).st_mode) | 0o700)
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(dirpath, d))]
+            for name in files:
+                src = os.path.join(dirpath, name)
+                if name.startswith(".wh.") and name != ".wh..wh..opq":  # OCI whiteout from a run layer
+                    _replace(out_dir / name[len(".wh."):])
+                    continue
+                target = out_dir / name
+                _replace(target)
+                if os.path.islink(src):
+                    os.symlink(os.readlink(src), target)
+                elif link:
+                    try:
+                        os.link(src, target)
+                    except OSError:
+                        shutil.copy2(src, target)
+                else:
+                    shutil.copy2(src, target)
+
+
+def _replace(target: Path) -> None:
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+    elif target.is_dir():
+        shutil.rmtree(target)
+
+
+def bwrap_command(
+    tree: Path, argv: list[str], *, writable: bool, env: dict[str, str], chdir: str = "/", share_net: bool = False
+) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise StoreError(
+            "bubblewrap (bwrap) is needed to run steps inside the image tree",
+            fix="install it: apt-get install bubblewrap",
+        )
+    cmd = [bwrap, "--bind" if writable else "--ro-bind", str(tree), "/", "--proc", "/proc", "--dev", "/dev",
+           "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--clearenv", "--chdir", chdir]
+    if not writable:
+        cmd += ["--tmpfs", "/tmp"]
+    if not share_net:
+        cmd += ["--unshare-net"]
+    for name in sorted(env):  # after --clearenv, which bwrap applies where it appears
+        cmd += ["--setenv", name, env[name]]
+    return cmd + argv
+
+
+def run_in_tree(
+    tree: Path,
+    argv: list[str],
+    *,
+    env: dict[str, str],
+    writable: bool = False,
+    chdir: str = "/",
+    share_net: bool = False,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[bytes]:
+    for mount_point in ("proc", "dev", "tmp"):  # bwrap mounts over these; a read-only root can't create them
+        (tree / mount_point).mkdir(exist_ok=True)
+    cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net)
+    return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)

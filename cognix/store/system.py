@@ -1,0 +1,71 @@
+"""The generated "system setup" entry: what Debian's maintainer scripts would have done for an image.
+
+- /etc/passwd, /etc/group (root and the non-root user), HOME, /tmp, /var/tmp and the weights cache, world-writable
+  with the sticky bit (every file in a layer is owned by 0:0, so that is how the non-root user can write there).
+- /etc/ssl/certs/ca-certificates.crt: the PEM files of /usr/share/ca-certificates concatenated in sorted order,
+  as update-ca-certificates does with Debian's default configuration (every certificate enabled).
+- /usr/bin/python and /usr/bin/python3 links to the locked interpreter.
+- No /etc/ld.so.cache: Debian's glibc searches its multiarch directories without one, and a generated cache would
+  depend on the host's ldconfig; /etc/ld.so.conf(.d) is written so a later `ldconfig` in a run step works.
+- /etc/nsswitch.conf, so name lookups use files then DNS.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+USER = "cog"
+UID = 1000
+HOME = "/home/cog"
+WEIGHTS_CACHE = "/var/cache/cognix"
+SYSTEM_FORMAT = "1"  # bump when the generated content changes
+
+_PASSWD = f"""root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+{USER}:x:{UID}:{UID}:{USER}:{HOME}:/bin/sh
+"""
+_GROUP = f"""root:x:0:
+nogroup:x:65534:
+{USER}:x:{UID}:
+"""
+_NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+
+
+def ca_bundle(trees: list[Path]) -> bytes:
+    """The CA bundle from every tree's /usr/share/ca-certificates/**/*.crt, sorted by path."""
+    found: dict[str, Path] = {}
+    for tree in trees:
+        base = tree / "usr/share/ca-certificates"
+        if base.is_dir():
+            for crt in base.rglob("*.crt"):
+                found[crt.relative_to(base).as_posix()] = crt
+    parts = []
+    for rel in sorted(found):
+        data = found[rel].read_bytes()
+        parts.append(data if data.endswith(b"\n") else data + b"\n")
+    return b"".join(parts)
+
+
+def _write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    os.chmod(path, mode)
+
+
+def build_system_tree(tree: Path, *, python_minor: str, ca_pem: bytes) -> None:
+    _write(tree / "etc/passwd", _PASSWD)
+    _write(tree / "etc/group", _GROUP)
+    _write(tree / "etc/nsswitch.conf", _NSSWITCH)
+    _write(tree / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n")
+    if ca_pem:
+        _write(tree / "etc/ssl/certs/ca-certificates.crt", ca_pem)
+    for d in ("tmp", "var/tmp", HOME.lstrip("/"), WEIGHTS_CACHE.lstrip("/")):
+        (tree / d).mkdir(parents=True, exist_ok=True)
+        os.chmod(tree / d, 0o1777)
+    (tree / "root").mkdir(exist_ok=True)
+    os.chmod(tree / "root", 0o700)
+    bindir = tree / "usr/bin"
+    bindir.mkdir(parents=True, exist_ok=True)
+    for link in ("python", "python3"):
+        os.symlink(f"python{python_minor}", bindir / link)

@@ -1,0 +1,38 @@
+"""Installing a wheel into its own tree with the `installer` library, as Debian's interpreter will see it."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
+
+from cognix.errors import StoreError
+
+SITE_PACKAGES = "/usr/lib/python3/dist-packages"
+
+
+def install_wheel(wheel: Path, python_minor: str, tree: Path, filename: str | None = None) -> None:
+    """Install wheel under tree with the image's paths; no bytecode, console scripts for /usr/bin/python3.X."""
+    scheme = {
+        "purelib": SITE_PACKAGES,
+        "platlib": SITE_PACKAGES,
+        "headers": f"/usr/include/python{python_minor}",
+        "scripts": "/usr/bin",
+        "data": "/usr",
+    }
+    destination = SchemeDictionaryDestination(
+        scheme,
+        interpreter=f"/usr/bin/python{python_minor}",
+        script_kind="posix",
+        bytecode_optimization_levels=(),
+        destdir=str(tree),
+    )
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.filename = filename or wheel.name  # the cache names files by sha256; installer parses this name
+            install(WheelFile(archive), destination, additional_metadata={"INSTALLER": b"cognix\n"})
+    except Exception as err:  # noqa: BLE001 — installer raises plain exceptions for broken wheels
+        raise StoreError(f"installing {filename or wheel.name} failed: {err}", where=str(wheel)) from None

@@ -1,0 +1,105 @@
+"""Integration: lock and build examples/hello, reproducibly, and run it in Docker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cognix.engines.native.build import build
+from cognix.errors import LockError, StoreError
+from cognix.image.config import epoch
+from cognix.image.layers import layer_infos
+from cognix.lock import lock_model, write_lock
+
+HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def model(tmp_path_factory: pytest.TempPathFactory) -> Path:  # per test: the runtime pin must be current
+    model_dir = tmp_path_factory.mktemp("m") / "hello"
+    shutil.copytree(HELLO, model_dir, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
+    write_lock(model_dir, lock_model(model_dir))
+    return model_dir
+
+
+def _diff_ids(plan) -> list[str]:
+    return [i.diff_id for i in layer_infos(plan.layers, epoch(plan.created))]
+
+
+def test_reproducible_from_empty_caches(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = []
+    for n in range(2):
+        monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / f"cache{n}"))
+        ids.append(build(model, out=tmp_path / f"result{n}").image_id)
+    assert ids[0] == ids[1]
+
+
+def test_edit_changes_only_last_layer(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    edited = tmp_path / "hello"
+    shutil.copytree(model, edited)
+    first = build(edited, out=tmp_path / "r1").plan
+    (edited / "predict.py").write_text((edited / "predict.py").read_text().replace('"!"', '"?"'))
+    second = build(edited, out=tmp_path / "r2").plan
+    a, b = _diff_ids(first), _diff_ids(second)
+    assert len(a) == len(b) and a[:-1] == b[:-1] and a[-1] != b[-1]
+
+
+def test_bad_inputs_leave_no_result(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    broken = tmp_path / "nolock"
+    shutil.copytree(model, broken, ignore=shutil.ignore_patterns("lock.json", "result"))
+    with pytest.raises(LockError, match="cognix lock"):
+        build(broken)
+    (broken / "lock.json").write_text((model / "lock.json").read_text())
+    (broken / "cog.yaml").write_text((broken / "cog.yaml").read_text().replace(
+        'python_version: "3.11"', 'python_version: "3.11"\n  system_packages: ["curl"]'))
+    with pytest.raises(LockError, match="stale"):
+        build(broken)
+    (broken / "cog.yaml").write_text((model / "cog.yaml").read_text())
+    data = json.loads((model / "lock.json").read_text())
+    wheel = data["cognix"]["wheels"][0]
+    wheel["sha256"] = "0" * 64  # what the index serves no longer matches the lock
+    (broken / "lock.json").write_text(json.dumps(data, sort_keys=True, indent=2) + "\n")
+    with pytest.raises(StoreError, match="sha256 mismatch"):
+        build(broken)
+    assert not (broken / "result").exists()
+
+
+def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("docker") is None:
+        pytest.skip("docker is not installed")
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    # root: the image writer still normalises /tmp to 0755, so the default non-root user can't write there yet
+    result = build(model, out=tmp_path / "result", root_user=True)
+    subprocess.run([str(result.result_path), "load"], check=True, timeout=300, capture_output=True)
+    cid = subprocess.run(["docker", "run", "-d", "-p", "127.0.0.1::5000", result.plan.repo_tag],
+                         check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    try:
+        port = subprocess.run(["docker", "port", cid, "5000"], check=True, capture_output=True, text=True,
+                              timeout=30).stdout.split()[0].rsplit(":", 1)[1]
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status = httpx.get(f"{base}/health-check", timeout=2).json().get("status")
+            except httpx.HTTPError:
+                status = None
+            if status == "READY":
+                break
+            time.sleep(0.3)
+        assert status == "READY"
+        response = httpx.post(f"{base}/predictions", json={"input": {"name": "test", "repeat": 2}}, timeout=60)
+        body = response.json()
+        assert body["status"] == "succeeded", body
+        assert body["output"]["greeting"] == "hello test! hello test!"
+    finally:
+        subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60)
