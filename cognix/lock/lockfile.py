@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 import cognix
 from cognix.errors import LockError
+from cognix.lock.debian import base_packages, resolve_debs, run_step_packages
 from cognix.lock.gpu import gpu_versions
 from cognix.lock.index import choose_index
 from cognix.lock.inputs import input_hash
@@ -54,7 +55,8 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     cuda, cudnn = gpu_versions(resolution.wheels, gpu=build.gpu, cuda=build.cuda, cudnn=build.cudnn)
     target = target.model_copy(update={"cuda": cuda, "cudnn": cudnn})
 
-    debs, deb_mirror = _resolve_debs(target.debian_suite, build.python_minor, list(build.system_packages),
+    system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
+    debs, deb_mirror = _resolve_debs(target.debian_suite, build.python_minor, system_packages,
                                      mirror=mirror, progress=progress)
     weights = _lock_weights(config, model_dir, progress) if config.weights else []
 
@@ -77,29 +79,15 @@ def _resolve_debs(suite: str | None, minor: str, system_packages: list[str], *, 
     """Debian packages for the native engine; none when no suite serves this python."""
     if suite is None:
         return [], None
-    try:
-        import cognix.lock.debian as debian
-    except ModuleNotFoundError as err:
-        if err.name != "cognix.lock.debian":
-            raise
-        return [], None
-    resolve = getattr(debian, "resolve_debs", None)
-    base = getattr(debian, "base_packages", None) or getattr(debian, "BASE_PACKAGES", None)
-    if resolve is None or base is None:
-        return [], None
-    packages = sorted(set(base(minor)) | set(system_packages))
-    result = resolve(suite, packages, mirror=mirror, progress=progress)
+    packages = sorted(set(base_packages(minor)) | set(system_packages))
+    result = resolve_debs(suite, packages, mirror=mirror, progress=progress)
     return list(result.debs), result.mirror
 
 
 def _lock_weights(config: Any, model_dir: Path, progress: Progress) -> list[WeightSet]:
-    try:
-        from cognix.weights.lock import lock_weights
-    except ModuleNotFoundError as err:
-        if err.name not in ("cognix.weights.lock", "cognix.weights"):
-            raise
-        raise LockError("weights locking unavailable: cog.yaml has `weights` but cognix.weights.lock is missing",
-                        fix="remove `weights` from cog.yaml or use a cognix with weights support") from err
+    # Weights are hashed by cognix.weights, the one module that talks to GCS and weight hosts.
+    from cognix.weights.lock import lock_weights
+
     return list(lock_weights(config, model_dir, _previous_lock(model_dir), progress))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,6 @@ from click.testing import CliRunner
 from cognix.cli.cmd_lock import summary
 from cognix.cli.main import cli
 from cognix.config import load_config
-from cognix.errors import LockError
-from cognix.lock import lockfile
 from cognix.lock.inputs import input_hash
 from cognix.lock.lockfile import write_lock
 from cognix.lock.model import Deb, Lock, Runtime, Target, Wheel
@@ -68,9 +65,3 @@ def test_summary(model):
 
 def test_usage_error_exit_2():
     assert CliRunner().invoke(cli, ["lock", "--bogus"]).exit_code == 2
-
-
-def test_weights_without_weights_module(model, monkeypatch):
-    monkeypatch.setitem(sys.modules, "cognix.weights.lock", None)
-    with pytest.raises(LockError, match="weights locking unavailable"):
-        lockfile._lock_weights(object(), model, lockfile.Silent())

@@ -93,15 +93,6 @@ def _removed(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
     return top
 
 
-def run_step_packages(config) -> list[str]:
-    """Debian packages build.run needs beyond what the lock resolves: `/bin/sh` and the basic tools.
-
-    Debian never lists Essential packages as dependencies, so a lock resolved from dependencies alone has no
-    shell; the lock adds these when there are run steps.
-    """
-    return ["coreutils", "dash"] if config.build.all_run_steps else []
-
-
 def run_commands_entry(entries: list[Entry], steps: list, env: list[str]) -> Entry:  # steps: list[RunStep]
     """Run cog.yaml's build.run commands over a writable copy of the tree; what they add or change is one entry."""
     for step in steps:
@@ -127,7 +118,7 @@ def run_commands_entry(entries: list[Entry], steps: list, env: list[str]) -> Ent
             env_map = _env_dict(env) | {"HOME": "/root"}
             if not (tree / "bin/sh").exists():
                 raise StoreError("build.run needs /bin/sh in the image", where="cog.yaml",
-                                 fix="add `dash` and `coreutils` to build.system_packages and run `cognix lock`")
+                                 fix="run `cognix lock`: it adds `dash` and `coreutils` whenever build.run is set")
             for command in commands:
                 proc = run_in_tree(tree, ["/bin/sh", "-c", command], env=env_map, writable=True, share_net=True)
                 if proc.returncode != 0:

@@ -2,7 +2,14 @@
 
 from cognix.lock.debian.resolve import EXCLUDED, DebResolution, resolve_debs
 from cognix.lock.debian.sources import AptSource, family_sources, read_apt_sources
-from cognix.lock.debian.suites import BASE_PACKAGES, SUITES, SuiteInfo, base_packages, suite_for_python
+from cognix.lock.debian.suites import (
+    BASE_PACKAGES,
+    SUITES,
+    SuiteInfo,
+    base_packages,
+    run_step_packages,
+    suite_for_python,
+)
 
 __all__ = [
     "BASE_PACKAGES",
@@ -15,5 +22,6 @@ __all__ = [
     "family_sources",
     "read_apt_sources",
     "resolve_debs",
+    "run_step_packages",
     "suite_for_python",
 ]

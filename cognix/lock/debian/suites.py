@@ -57,3 +57,12 @@ def base_packages(minor: str) -> list[str]:
 
 
 BASE_PACKAGES = base_packages
+
+
+def run_step_packages(has_run_steps: bool) -> list[str]:
+    """What cog.yaml's build.run commands need on top: `/bin/sh` and the basic tools.
+
+    Debian never lists Essential packages as dependencies, so a closure resolved from dependencies alone has no
+    shell; the lock adds these whenever there are run steps.
+    """
+    return ["coreutils", "dash"] if has_run_steps else []

@@ -12,7 +12,8 @@ import pytest
 
 from cognix.config import load_config
 from cognix.engines.native.build import build
-from cognix.engines.native.steps import _removed, run_step_packages
+from cognix.engines.native.steps import _removed
+from cognix.lock.debian import run_step_packages
 from cognix.lock import lock_model, write_lock
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
@@ -21,10 +22,10 @@ HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
 def test_run_step_packages(tmp_path: Path) -> None:
     model = tmp_path / "m"
     shutil.copytree(HELLO, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
-    assert run_step_packages(load_config(model)) == []
+    assert run_step_packages(bool(load_config(model).build.all_run_steps)) == []
     (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace(
         'python_version: "3.11"', 'python_version: "3.11"\n  pre_install: ["true"]'))
-    assert run_step_packages(load_config(model)) == ["coreutils", "dash"]
+    assert run_step_packages(bool(load_config(model).build.all_run_steps)) == ["coreutils", "dash"]
 
 
 def test_removed_lists_topmost_deleted_paths() -> None:
