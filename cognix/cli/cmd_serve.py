@@ -30,16 +30,7 @@ def _model_env(model_dir: Path) -> dict[str, str]:
     if cog_yaml.exists():
         from cognix.config import load_config
 
-        config = load_config(model_dir)
-        for item in config.environment or []:
-            name, _, value = item.partition("=")
-            env[name] = value
-        if config.predict:
-            env["COG_PREDICT_TYPE_STUB"] = config.predict
-        if config.train:
-            env["COG_TRAIN_TYPE_STUB"] = config.train
-        if config.concurrency is not None:
-            env["COG_MAX_CONCURRENCY"] = str(config.concurrency.max)
+        env.update(load_config(model_dir).runtime_env())
     if not env.get("COG_PREDICT_TYPE_STUB") and not env.get("COG_TRAIN_TYPE_STUB"):
         raise PredictError(
             "no predictor to serve",

@@ -342,6 +342,18 @@ class CogConfig(_Strict):
         """`environment` as NAME -> value, sorted by name (the order Cog writes ENV in)."""
         return dict(sorted(item.split("=", 1) for item in self.environment))  # type: ignore[misc]
 
+    def runtime_env(self) -> dict[str, str]:
+        """What the runtime reads from cog.yaml, as environment: `environment`, then the runner references and
+        concurrency (set after it, as Cog's Dockerfile does), sorted by name."""
+        env = self.environment_map()
+        if self.predict:
+            env["COG_PREDICT_TYPE_STUB"] = self.predict
+        if self.train:
+            env["COG_TRAIN_TYPE_STUB"] = self.train
+        if self.concurrency is not None:
+            env["COG_MAX_CONCURRENCY"] = str(self.concurrency.max)
+        return dict(sorted(env.items()))
+
     def cog_json(self) -> dict[str, Any]:
         """The effective config in the shape of Cog's run.cog.config label, empty values omitted."""
         b = self.build

@@ -10,7 +10,6 @@ import base64
 import binascii
 import io
 import ipaddress
-import mimetypes
 import os
 import socket
 import tempfile
@@ -19,9 +18,9 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from cognix.runtime.filenames import derived_filename
 from cognix.runtime.predictor import InputSpec, RunnerInfo
 
-FILENAME_MAX_LENGTH = 200
 MAX_REDIRECTS = 10
 # cloud metadata endpoints outside the link-local range (AWS's IPv6 one)
 _METADATA_ADDRESSES = {ipaddress.ip_address("fd00:ec2::254")}
@@ -44,23 +43,6 @@ class InputLimits:
 
 def is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("data:", "http://", "https://"))
-
-
-def derived_filename(url: str) -> str:
-    """Cog's local file name for a URL: `file<ext>` for data URLs, the decoded basename for http(s)."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme == "data":
-        mime = parsed.path.split(",", 1)[0].split(";", 1)[0]
-        extension = mimetypes.guess_extension(mime) if mime else None
-        return "file" + extension if extension else "file"
-    basename = urllib.parse.unquote(os.path.basename(parsed.path))
-    if len(basename.encode("utf-8")) > FILENAME_MAX_LENGTH:
-        root, ext = os.path.splitext(basename.encode("utf-8"))
-        root = root[: FILENAME_MAX_LENGTH - len(ext) - 1]
-        basename = root.decode("utf-8", "ignore") + "~" + ext.decode("utf-8")
-    for char in ("\u0000", "/"):
-        basename = basename.replace(char, "_")
-    return basename or "file"
 
 
 def _short(url: str) -> str:

@@ -173,3 +173,19 @@ def test_model_is_frozen(tmp_path: Path) -> None:
     config = load(tmp_path, "predict: predict.py:P\n")
     with pytest.raises(ValidationError):
         config.predict = "x.py:Y"  # type: ignore[misc]
+
+
+def test_runtime_env_sets_runner_refs_after_environment(tmp_path):
+    (tmp_path / "cog.yaml").write_text(
+        'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\ntrain: "train.py:train"\n'
+        "concurrency:\n  max: 4\nenvironment:\n  - ZED=1\n  - COG_PREDICT_TYPE_STUB=ignored.py:X\n  - ALPHA=a=b\n"
+    )
+    env = load_config(tmp_path).runtime_env()
+    assert list(env) == sorted(env)
+    assert env == {
+        "ALPHA": "a=b",
+        "COG_MAX_CONCURRENCY": "4",
+        "COG_PREDICT_TYPE_STUB": "predict.py:Predictor",
+        "COG_TRAIN_TYPE_STUB": "train.py:train",
+        "ZED": "1",
+    }

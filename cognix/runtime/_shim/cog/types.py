@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import pathlib
 import sys
@@ -11,8 +10,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterator, Optional, TypeVar
 
-FILENAME_MAX_LENGTH = 200
-FILENAME_ILLEGAL_CHARS = ("\u0000", "/")
+from cognix.runtime.filenames import derived_filename
+
 
 Item = TypeVar("Item")
 
@@ -146,19 +145,4 @@ class AsyncConcatenateIterator(AsyncIterator[Item]):
         raise StopAsyncIteration
 
 
-def get_filename(url: str) -> str:
-    """Derive a local file name from a data: or http(s) URL, as Cog does."""
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme == "data":
-        header = parsed.path.split(",", 1)[0]
-        mime_type = header.split(";", 1)[0]
-        extension = mimetypes.guess_extension(mime_type) if mime_type else None
-        return "file" + extension if extension else "file"
-    basename = urllib.parse.unquote(os.path.basename(parsed.path))
-    if len(basename.encode("utf-8")) > FILENAME_MAX_LENGTH:
-        root, ext = os.path.splitext(basename.encode("utf-8"))
-        root = root[: FILENAME_MAX_LENGTH - len(ext) - 1]
-        basename = root.decode("utf-8", "ignore") + "~" + ext.decode("utf-8")
-    for char in FILENAME_ILLEGAL_CHARS:
-        basename = basename.replace(char, "_")
-    return basename or "file"
+get_filename = derived_filename  # cog.types.get_filename: Cog's public name for the same rule
