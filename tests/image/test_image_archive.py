@@ -15,7 +15,12 @@ import pytest
 from image_trees import make_plan, make_src_tree, make_system_tree
 
 from cognix.errors import ImageError
-from cognix.image.archive import image_id_of, split_repo_tag, stream_docker_archive, write_oci_layout
+from cognix.image.archive import (
+    image_id_of,
+    split_repo_tag,
+    stream_docker_archive,
+    write_oci_layout,
+)
 from cognix.image.config import config_bytes, epoch
 from cognix.image.plan import ImagePlan
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from weights_helpers import free_port
+from servicekit import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 REPO = Path(__file__).resolve().parents[2]

@@ -13,12 +13,6 @@ import httpx
 from cognix.lock.model import Lock, Target, WeightFile, WeightSet
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def forbidden(handler: BaseHTTPRequestHandler, _rec: Any) -> None:
     """Answer like GCS does for a bucket the caller may not read or write."""
     body = json.dumps({"error": {"code": 403, "message": "anonymous caller does not have storage.objects.get access",
