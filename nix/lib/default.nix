@@ -49,10 +49,16 @@ let
         extraLibs = systemPackages ++ cudaLibs;
         inherit (cog.build) gpu;
       };
+      weightSets = model.cognix.weights or [ ];
+      weights = import ./weights.nix { inherit (pkgs) fetchurl runCommand; };
+      # build-mode weights: one store path per layer group, each its own image layer
+      weightLayers = weights.layers modelDir weightSets;
       dockerignore = modelDir + "/.dockerignore";
       ignores = [ ".git" "result" "result-*" "*.nix" "flake.lock" "lock.json" ]
         ++ lib.optionals (builtins.pathExists dockerignore) (lib.splitString "\n" (builtins.readFile dockerignore))
-        ++ cfg.cognix.sourceIgnores;
+        ++ cfg.cognix.sourceIgnores
+        # weights files arrive through their own layers (build) or at start (runtime), never via /src
+        ++ weights.sourceIgnores weightSets;
       source = pkgs.nix-gitignore.gitignoreSourcePure ignores modelDir;
       imageConfig = import ./image-config.nix {
         inherit cog;
@@ -69,11 +75,14 @@ let
       run = cog.build.run;
     in
     assert run == [ ] || throw "${relPath}: cog.yaml build.run is not supported by the Nix engine; put the packages it installs in default.nix (cognix.rootPackages)";
-    import ./image.nix { inherit (pkgs) runCommand jq nix runtimeShell; inherit (pkgs.dockerTools) streamLayeredImage; } {
+    import ./image.nix { inherit (pkgs) runCommand jq nix runtimeShell skopeo; inherit (pkgs.dockerTools) streamLayeredImage; } {
       inherit (cfg.cognix) name maxLayers;
       inherit pythonEnv source;
       config = imageConfig;
-      contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages;
+      contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages
+        ++ weightLayers;
+      # throws (naming `cognix weights push`) while runtime-mode files have no location
+      weightsManifest = weights.manifestFile { weights = weightSets; inherit relPath; };
       # the schema step sees the server's Env (type stubs, cog.yaml environment), minus the image's
       # PATH and driver path (the build sandbox has its own)
       schemaEnv = builtins.listToAttrs (map (e: { name = lib.head (lib.splitString "=" e); value = lib.concatStringsSep "=" (lib.tail (lib.splitString "=" e)); }) (lib.filter (e: !(lib.hasPrefix "LD_LIBRARY_PATH=" e || lib.hasPrefix "PATH=" e)) imageConfig.Env));
@@ -83,7 +92,7 @@ let
       push-weights = pkgs.writeShellScriptBin "push-weights-${cfg.cognix.name}" ''
         exec ${if cognixCli == null then "cognix" else "${cognixCli}/bin/cognix"} weights push ${lib.escapeShellArg relPath} "$@"
       '';
-      inherit pythonEnv source;
+      inherit pythonEnv source weightLayers;
       config = cfg;
       # the module evaluation (options, config) for inspection: nix eval .#<name>.modules.config.cog
       modules = model.eval;

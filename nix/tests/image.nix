@@ -43,6 +43,9 @@ in
   (t.case "schema step gets jq" [ "/nix/store/jq" ] schema.env.nativeBuildInputs)
   (t.case "result is stream-<name>" "stream-hello" img.name)
   (t.case "result offers load" true (t.hasInfix "load\\)" img.script))
+  (t.case "result offers push via skopeo copy from a docker-archive (skopeo from PATH without nixpkgs')" true
+    (t.contains "skopeo --insecure-policy copy \"\\$@\" \"docker-archive:\\$archive\" \"docker://\\$ref\"" img.script))
+  (t.case "no weights manifest: none copied" false (t.contains "weights.json" base.args.extraCommands))
   (t.case "maxLayers 1 fails" true (t.fails (import ../lib/image.nix {
     streamLayeredImage = t.recorder "s"; inherit runCommand; jq = ""; nix = ""; runtimeShell = "";
   } { name = "x"; pythonEnv = ""; source = ""; contents = [ ]; config = { }; maxLayers = 1; }).name))

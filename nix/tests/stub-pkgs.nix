@@ -63,6 +63,8 @@ rec {
     uv = drv "uv";
     dockerTools.streamLayeredImage = t.recorder "streamLayeredImage";
     runCommand = name: env: script: drv name // { inherit env script; };
+    fetchurl = t.recorder "fetchurl";
+    skopeo = drv "skopeo";
     writeShellScriptBin = name: text: drv name // { inherit text; };
     nix-gitignore.gitignoreSourcePure = ignores: dir: drv "source" // { inherit ignores dir; };
     jq = drv "jq";

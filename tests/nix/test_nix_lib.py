@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from nixeval import REPO, needs_nix, nix, nix_eval, nix_eval_error
 
 pytestmark = needs_nix
