@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,9 +10,11 @@ from pathlib import Path
 from cognix.engines.native import entries as E
 from cognix.engines.native.plan import Planned, image_config, image_env, make_plan
 from cognix.engines.native.steps import generate_schema, run_commands_entry
-from cognix.errors import LockError
+from cognix.errors import CognixError, LockError
 from cognix.image.plan import ImagePlan
 from cognix.progress import Progress, Silent
+from cognix.weights.layers import source_exclusions, weight_trees
+from cognix.weights.manifest import MANIFEST_PATH, manifest_bytes, manifest_for
 
 SOURCE_DATE_EPOCH = "1970-01-01T00:00:01Z"
 
@@ -34,8 +37,12 @@ def git_revision(model_dir: Path) -> str | None:
 
 def _load(model_dir: Path):
     from cognix.config import load_config
+    from cognix.engines.nix import nix_only_reason
     from cognix.lock import load_lock
 
+    # checked before cog.yaml and the lock: such a model may not even have a lock the native engine can read
+    if (reason := nix_only_reason(model_dir)) is not None:
+        raise CognixError(reason)
     config = load_config(model_dir)
     lock = load_lock(model_dir, config)
     if lock.target.debian_suite is None:
@@ -61,6 +68,9 @@ def plan_model(
     model_dir = model_dir.resolve()
     progress = progress or Silent()
     config, lock = _load(model_dir)
+    # before any download: raises WeightsError while runtime-mode weights have no recorded location
+    manifest = manifest_for(lock)
+    extra = {MANIFEST_PATH: manifest_bytes(manifest)} if manifest is not None else {}
     files = E.fetch_all(lock, offline=offline, snapshot_url=snapshot_url, progress=progress)
     debs = E.deb_entries(lock, files)
     wheels = E.wheel_entries(lock, files)
@@ -73,10 +83,12 @@ def plan_model(
         run = run_commands_entry(base, config.build.all_run_steps, env)
         base.append(run)
         planned.append(Planned("run", run))
-    src_files = E.source_files(model_dir)
+    # build-mode weights: one layer per entry (in weight_trees' order), between the run layer and /src
+    planned += [Planned("weights", e) for e in weight_trees(lock, model_dir, progress=progress)]
+    excluded = set(source_exclusions(lock))  # weights files arrive through their own layers or at start
+    src_files = [f for f in E.source_files(model_dir) if f not in excluded]
     schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files))
-    planned.append(Planned("src", E.source_entry(model_dir, src_files, schema)))
-    import json
+    planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra)))
 
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          created=SOURCE_DATE_EPOCH, root_user=root_user, gpu_lib_dirs=gpu_dirs)

@@ -151,17 +151,22 @@ def source_digest(model_dir: Path, files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None) -> Entry:
-    """The /src entry: the filtered model files plus /src/.cog/openapi_schema.json."""
+def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None,
+                 extra: dict[str, bytes] | None = None) -> Entry:
+    """The /src entry: the filtered model files, /src/.cog/openapi_schema.json and `extra` (/src-relative -> bytes)."""
+    generated = dict(extra or {})
+    if schema_json is not None:
+        generated[".cog/openapi_schema.json"] = schema_json
 
     def build(tree: Path) -> None:
         copy_source(model_dir, files, tree)
-        if schema_json is not None:
-            target = tree / "src/.cog/openapi_schema.json"
+        for rel, data in sorted(generated.items()):
+            target = tree / "src" / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(schema_json)
+            target.write_bytes(data)
 
-    key = entry_key("src", source_digest(model_dir, files), hashlib.sha256(schema_json or b"").hexdigest())
+    parts = [f"{rel} {hashlib.sha256(data).hexdigest()}" for rel, data in sorted((extra or {}).items())]
+    key = entry_key("src", source_digest(model_dir, files), hashlib.sha256(schema_json or b"").hexdigest(), *parts)
     return make_entry(key, "src", build)
 
 

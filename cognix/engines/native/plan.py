@@ -41,9 +41,16 @@ def popularity(entries: Iterable[Entry]) -> dict[str, int]:
 
 
 def order_entries(planned: list[Planned]) -> list[Planned]:
-    """Kind order, then most popular first within a kind, then name."""
+    """Kind order, then most popular first within a kind, then name; weights keep the order they were given."""
     pop = popularity(p.entry for p in planned)
-    return sorted(planned, key=lambda p: (KIND_ORDER.index(p.kind), -pop[p.entry.name], p.entry.name))
+    position = {id(p): i for i, p in enumerate(planned)}
+
+    def key(p: Planned) -> tuple:
+        if p.kind == "weights":
+            return (KIND_ORDER.index(p.kind), 0, "", position[id(p)])
+        return (KIND_ORDER.index(p.kind), -pop[p.entry.name], p.entry.name, 0)
+
+    return sorted(planned, key=key)
 
 
 def _layer_size(layer: Layer) -> int:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import httpx
@@ -73,12 +75,17 @@ def test_bad_inputs_leave_no_result(model: Path, tmp_path: Path, monkeypatch: py
     assert not (broken / "result").exists()
 
 
+def _data_url_text(url: str) -> str:
+    meta, _, data = url.partition(",")
+    return base64.b64decode(data).decode() if meta.endswith(";base64") else urllib.parse.unquote(data)
+
+
 def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if shutil.which("docker") is None:
         pytest.skip("docker is not installed")
     monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
-    # root: the image writer still normalises /tmp to 0755, so the default non-root user can't write there yet
-    result = build(model, out=tmp_path / "result", root_user=True)
+    result = build(model, out=tmp_path / "result")  # the default non-root user `cog` (tempfile needs /tmp 1777)
+    assert result.plan.config.user == "cog"
     subprocess.run([str(result.result_path), "load"], check=True, timeout=300, capture_output=True)
     cid = subprocess.run(["docker", "run", "-d", "-p", "127.0.0.1::5000", result.plan.repo_tag],
                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
@@ -101,5 +108,12 @@ def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.Mo
         body = response.json()
         assert body["status"] == "succeeded", body
         assert body["output"]["greeting"] == "hello test! hello test!"
+        card = body["output"]["card"]  # the file output, written under /tmp by the non-root user
+        assert card.startswith("data:") and "hello test! hello test!" in _data_url_text(card)
+        user = subprocess.run(["docker", "inspect", "-f", "{{.Config.User}}", cid], capture_output=True, text=True,
+                              timeout=30, check=True).stdout.strip()
+        ids = subprocess.run(["docker", "exec", cid, "python", "-c", "import os; print(os.getuid(), os.getgid())"],
+                             capture_output=True, text=True, timeout=30, check=False)
+        assert user == "cog" and ids.stdout.split() == ["1000", "1000"], (user, ids)
     finally:
-        subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60)
+        subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60, check=False)

@@ -13,8 +13,8 @@ import pytest
 from cognix.config import load_config
 from cognix.engines.native.build import build
 from cognix.engines.native.steps import _removed
-from cognix.lock.debian import run_step_packages
 from cognix.lock import lock_model, write_lock
+from cognix.lock.debian import run_step_packages
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
 
