@@ -26,9 +26,6 @@ let
     PYTHONUNBUFFERED = "1";
     LANG = "C.UTF-8";
   }
-  // opt (cog.predict != null) { COG_PREDICT_TYPE_STUB = cog.predict; }
-  // opt (cog.train != null) { COG_TRAIN_TYPE_STUB = cog.train; }
-  // opt (cog.concurrency.max != null) { COG_MAX_CONCURRENCY = toString cog.concurrency.max; }
   // opt cog.build.gpu {
     NVIDIA_DRIVER_CAPABILITIES = "all";
     NVIDIA_VISIBLE_DEVICES = "all";
@@ -36,7 +33,12 @@ let
     # found through their RPATHs (autoPatchelf), so no wheel directories are needed
     LD_LIBRARY_PATH = "/usr/local/nvidia/lib64:/usr/local/nvidia/lib";
   };
-  envSet = base // builtins.listToAttrs (map splitEnv cog.environment) // environment;
+  # set after cog.yaml's environment, as Cog's Dockerfile does (and cognix.CogConfig.runtime_env)
+  runnerEnv =
+    opt (cog.predict != null) { COG_PREDICT_TYPE_STUB = cog.predict; }
+    // opt (cog.train != null) { COG_TRAIN_TYPE_STUB = cog.train; }
+    // opt (cog.concurrency.max != null) { COG_MAX_CONCURRENCY = toString cog.concurrency.max; };
+  envSet = base // builtins.listToAttrs (map splitEnv cog.environment) // runnerEnv // environment;
 in
 {
   Entrypoint = [ tiniPath "--" ];

@@ -92,19 +92,11 @@ def compact_json(data: object) -> str:
 
 def image_env(config, *, gpu_lib_dirs: list[str] = ()) -> list[str]:
     env: dict[str, str] = {"PATH": DEFAULT_PATH, "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
-    if config.predict:
-        env["COG_PREDICT_TYPE_STUB"] = config.predict
-    if config.train:
-        env["COG_TRAIN_TYPE_STUB"] = config.train
-    if config.concurrency is not None:
-        env["COG_MAX_CONCURRENCY"] = str(config.concurrency.max)
     if config.build.gpu:
         env["NVIDIA_DRIVER_CAPABILITIES"] = "all"
         env["NVIDIA_VISIBLE_DEVICES"] = "all"
         env["LD_LIBRARY_PATH"] = ":".join(["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", *gpu_lib_dirs])
-    for item in config.environment or []:
-        name, _, value = item.partition("=")
-        env[name] = value
+    env.update(config.runtime_env())
     return [f"{k}={env[k]}" for k in sorted(env)]
 
 

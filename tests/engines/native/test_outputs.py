@@ -6,7 +6,6 @@ import json
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -37,42 +36,8 @@ def model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return model_dir
 
 
-@pytest.fixture()
-def registry(tmp_path: Path):
-    """Debian's docker-registry on 127.0.0.1:<free port>, storing in tmp; yields host:port."""
-    exe = shutil.which("docker-registry")
-    if exe is None:
-        pytest.skip("docker-registry (Debian package) is not installed")
-    port = _free_port()
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-        f"    rootdirectory: {tmp_path / 'registry-data'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    proc = subprocess.Popen([exe, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else "registry exited"
-            assert time.monotonic() < deadline, "registry did not start"
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def test_second_push_uploads_only_changed_layer_and_config(model: Path, registry: str, tmp_path: Path) -> None:
-    ref = f"{registry}/hello:1"
+def test_second_push_uploads_only_changed_layer_and_config(model: Path, local_registry: str, tmp_path: Path) -> None:
+    ref = f"{local_registry}/hello:1"
     first = build(model, out=tmp_path / "r1")
     out = subprocess.run([str(first.result_path), "push", ref], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr
