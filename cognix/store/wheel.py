@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def install_wheel(wheel: Path, python_minor: str, tree: Path, filename: str | No
     try:
         with zipfile.ZipFile(wheel) as archive:
             archive.filename = filename or wheel.name  # the cache names files by sha256; installer parses this name
-            install(WheelFile(archive), destination, additional_metadata={"INSTALLER": b"cognix\n"})
+            with warnings.catch_warnings():
+                # installer skips stray __pycache__ files some wheels ship (numpy's): what we want, said quietly
+                warnings.filterwarnings("ignore", message="Skip installing .*__pycache__", category=RuntimeWarning)
+                install(WheelFile(archive), destination, additional_metadata={"INSTALLER": b"cognix\n"})
     except Exception as err:  # noqa: BLE001 — installer raises plain exceptions for broken wheels
         raise StoreError(f"installing {filename or wheel.name} failed: {err}", where=str(wheel)) from None
