@@ -151,7 +151,11 @@ class _Client:
                     f"registry {self.ref.registry} refused a token ({response.status_code}): {response.text[:300]}",
                     fix=f"docker login {self.ref.registry}",
                 )
-            body = response.json()
+            try:
+                body = response.json()
+            except ValueError:
+                raise ImageError(f"the token service of {self.ref.registry} answered with no JSON",
+                                 fix="check the registry address") from None
             self.auth = "Bearer " + (body.get("token") or body.get("access_token") or "")
 
     def check(self, response: httpx.Response, what: str) -> httpx.Response:

@@ -101,8 +101,11 @@ def collect(layer: Layer) -> list[tuple[str, Node]]:
                     _put(nodes, path.replace(os.sep, "/"), node)
     for path in list(nodes):
         parent = posixpath.dirname(path)
-        while parent and nodes.get(parent) is not DIR:
-            nodes[parent] = DIR  # implied parent (ancestors of a DIR are always present already)
+        while parent:
+            existing = nodes.get(parent)
+            if existing is not None and existing.kind == "dir":
+                break  # a directory's ancestors are present already (walked top-down, or implied before)
+            nodes[parent] = DIR  # implied parent
             parent = posixpath.dirname(parent)
     return sorted(nodes.items(), key=lambda item: item[0].split("/"))
 

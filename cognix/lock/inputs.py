@@ -21,6 +21,8 @@ def input_data(config: Any, model_dir: Path) -> dict[str, Any]:
             "lines": list(reqs.lines),
             "index_url": reqs.index_url,
             "extra_index_urls": list(reqs.extra_index_urls),
+            "find_links": list(reqs.find_links),
+            "options": list(reqs.options),
         },
         "weights": [spec.model_dump(mode="json") for spec in config.weights],
         "format": LOCK_FORMAT_VERSION,

@@ -51,7 +51,7 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
                          model_extras=list(reqs.extra_index_urls) + model.extra_index_urls)
     resolution = resolve_wheels(model.lines, runtime.lines, target, index,
                                 find_links=list(reqs.find_links) + model.find_links,
-                                options=list(getattr(reqs, "options", [])), progress=progress)
+                                options=list(reqs.options), progress=progress)
     cuda, cudnn = gpu_versions(resolution.wheels, gpu=build.gpu, cuda=build.cuda, cudnn=build.cudnn)
     target = target.model_copy(update={"cuda": cuda, "cudnn": cudnn})
 

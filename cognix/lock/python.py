@@ -138,8 +138,14 @@ def _common_args(target: Target, index: IndexConfig, find_links: list[str], opti
 
 
 def _run_uv(args: list[str], cwd: Path) -> str:
-    proc = subprocess.run([uv_bin(), "pip", "compile", *args], cwd=cwd, env=_uv_env(), capture_output=True,
-                          text=True, timeout=600)
+    try:
+        proc = subprocess.run([uv_bin(), "pip", "compile", *args], cwd=cwd, env=_uv_env(), capture_output=True,
+                              text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        raise LockError(
+            "resolving the Python requirements took more than 10 minutes",
+            fix="check the network and the index (pip/uv configuration), then run `cognix lock` again",
+        ) from None
     if proc.returncode != 0:
         raise resolution_error(proc.stderr)
     return proc.stdout

@@ -33,7 +33,13 @@ def _data_tar(members: dict[str, bytes], where: str) -> tarfile.TarFile:
         if not name.startswith("data.tar"):
             continue
         if name.endswith(".zst"):
-            payload = subprocess.run(["zstd", "-dc"], input=payload, capture_output=True, check=True).stdout
+            try:
+                payload = subprocess.run(["zstd", "-dc"], input=payload, capture_output=True, check=True).stdout
+            except (OSError, subprocess.CalledProcessError) as err:
+                raise StoreError(
+                    f"cannot decompress {name}: {err}", where=where,
+                    fix="install zstd (Debian package zstd); if it is installed, the .deb is corrupt",
+                ) from None
         elif name.endswith(".xz"):
             payload = lzma.decompress(payload)
         return tarfile.open(fileobj=io.BytesIO(payload), mode="r:*")

@@ -38,6 +38,7 @@ def push_weights(model_dir: Path, lock: Lock, buckets: list[str | None], *, buck
     """
     progress = progress or Silent()
     wanted: dict[str, list[tuple[WeightFile, str]]] = {}  # bucket -> (file, ...) deduplicated by sha
+    targets: dict[int, str] = {}  # index of each runtime set -> its bucket
     for i, ws in enumerate(lock.weights):
         if ws.mode != "runtime":
             continue
@@ -45,7 +46,7 @@ def push_weights(model_dir: Path, lock: Lock, buckets: list[str | None], *, buck
         if not target:
             raise WeightsError(f"no bucket for the runtime weights from {ws.src!r}",
                                where="cog.yaml", fix="set `bucket:` on the entry or pass --bucket")
-        target = target.removeprefix("gs://").strip("/")
+        target = targets[i] = target.removeprefix("gs://").strip("/")
         for f in ws.files:
             if all(g.sha256 != f.sha256 for g, _ in wanted.get(target, [])):
                 wanted.setdefault(target, []).append((f, ws.src))
@@ -70,8 +71,7 @@ def push_weights(model_dir: Path, lock: Lock, buckets: list[str | None], *, buck
         if ws.mode != "runtime":
             new_sets.append(ws)
             continue
-        target = (bucket or buckets[i] or "").removeprefix("gs://").strip("/")
-        files = [f.model_copy(update={"location": f"gs://{target}/{object_name(f.sha256)}"}) for f in ws.files]
+        files = [f.model_copy(update={"location": f"gs://{targets[i]}/{object_name(f.sha256)}"}) for f in ws.files]
         new_sets.append(ws.model_copy(update={"files": files}))
     new_lock = lock.model_copy(update={"weights": new_sets})
     return PushResult(uploaded=uploaded, present=present, bytes_uploaded=sent, lock=new_lock)

@@ -167,7 +167,11 @@ def _list_hf(src: str, client: httpx.Client) -> list[Candidate]:
         if resp.status_code != 200:
             raise WeightsError(f"listing {src} failed: HTTP {resp.status_code}", where=url,
                                fix="check the repo id and revision, and COGNIX_HF_TOKEN for private repos")
-        items.extend(resp.json())
+        try:
+            items.extend(resp.json())
+        except ValueError:
+            raise WeightsError(f"listing {src} failed: the hub answered with no JSON", where=url,
+                               fix="check COGNIX_HF_ENDPOINT points at a Hugging Face-compatible hub") from None
         url = resp.links.get("next", {}).get("url")  # the hub pages long listings with Link headers
     out = []
     for item in items:

@@ -167,7 +167,8 @@ def test_sticky_shared_directories_keep_1777(tmp_path: Path) -> None:
     tree = tmp_path / "t"
     (tree / "tmp").mkdir(parents=True)
     (tree / "open").mkdir()
+    (tree / "tmp" / "x").write_text("x")
     (tree / "tmp").chmod(0o1777)
     (tree / "open").chmod(0o777)
     modes = {m.name: m.mode for m in _members(_tar(_layer(tree)))}
-    assert modes == {"open": 0o755, "tmp": 0o1777}
+    assert modes == {"open": 0o755, "tmp": 0o1777, "tmp/x": 0o644}

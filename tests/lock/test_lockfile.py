@@ -112,7 +112,14 @@ def test_input_hash_ignores_predict_py_but_not_requirements(model):
     with_reqs = input_hash(load_config(model), model)
     assert with_reqs != before
     (model / "requirements.txt").write_text("numpy==2.1.0\n")
-    assert input_hash(load_config(model), model) != with_reqs
+    newer = input_hash(load_config(model), model)
+    assert newer != with_reqs
+    # resolver options and find-links change what gets locked, so they make the lock stale too
+    (model / "requirements.txt").write_text("--pre\nnumpy==2.1.0\n")
+    with_pre = input_hash(load_config(model), model)
+    assert with_pre != newer
+    (model / "requirements.txt").write_text("--pre\n-f https://links.invalid/\nnumpy==2.1.0\n")
+    assert input_hash(load_config(model), model) != with_pre
 
 
 def test_read_lock_skips_staleness(model):

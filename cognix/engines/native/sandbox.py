@@ -85,9 +85,16 @@ def run_in_tree(
     writable: bool = False,
     chdir: str = "/",
     share_net: bool = False,
-    timeout: float = 600,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
+    """Run argv in the tree under bubblewrap; no time limit unless asked (build.run steps may be long)."""
     for mount_point in ("proc", "dev", "tmp"):  # bwrap mounts over these; a read-only root can't create them
         (tree / mount_point).mkdir(exist_ok=True)
     cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net)
-    return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise StoreError(f"`{' '.join(argv)}` inside the image tree ran longer than {timeout:g} s") from None
+    except OSError as err:
+        raise StoreError(f"cannot start bubblewrap: {err}",
+                         fix="install bubblewrap (Debian package bubblewrap; scripts/setup installs it)") from None

@@ -45,7 +45,8 @@ def generate_schema(
         assemble(entries, tree, link=True)
         copy_source(model_dir, files, tree)
         env_map = _env_dict(env) | {"HOME": "/tmp"}
-        proc = run_in_tree(tree, ["/usr/bin/python3", "-m", "cognix.runtime.schema"], env=env_map, chdir="/src")
+        proc = run_in_tree(tree, ["/usr/bin/python3", "-m", "cognix.runtime.schema"], env=env_map, chdir="/src",
+                           timeout=600)
     finally:
         remove_tree(work)
     if proc.returncode != 0:

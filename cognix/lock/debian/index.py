@@ -88,9 +88,12 @@ def _verify_signature(data: bytes, source: AptSource) -> bool:
     gpgv = shutil.which("gpgv")
     if gpgv is None or not keyring.is_file():
         return False
-    proc = subprocess.run(
-        [gpgv, "--keyring", str(keyring), "-"], input=data, capture_output=True, timeout=TIMEOUT_S, check=False
-    )
+    try:
+        proc = subprocess.run(
+            [gpgv, "--keyring", str(keyring), "-"], input=data, capture_output=True, timeout=TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise LockError(f"gpgv did not finish verifying {source.uri}/dists/{source.suite}/InRelease") from None
     if proc.returncode != 0:
         raise LockError(
             f"the signature of {source.uri}/dists/{source.suite}/InRelease does not verify against {keyring}",
