@@ -21,11 +21,12 @@ def artifacts(lock: Lock) -> list[tuple[str, int, str]]:
 
 def export_inputs(lock: Lock, dest: Path) -> int:
     """Copy the lock's cached inputs to dest/<sha256>; returns how many. Every one must be cached."""
-    dest.mkdir(parents=True, exist_ok=True)
     missing = [name for sha, size, name in artifacts(lock) if cache.cached(sha, size) is None]
     if missing:
         raise StoreError(f"{len(missing)} inputs are not in the cache, e.g. {missing[0]}",
                          fix="run `cognix fetch` first")
+    with cache.disk_errors("creating the export directory", dest):
+        dest.mkdir(parents=True, exist_ok=True)
     for sha, size, name in artifacts(lock):
         target = dest / sha
         if target.is_file() and target.stat().st_size == size:

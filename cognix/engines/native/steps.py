@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -149,7 +148,3 @@ def run_commands_entry(entries: list[Entry], steps: list, env: list[str]) -> Ent
             remove_tree(work)
 
     return make_entry(key, "run", build, references=sorted(e.name for e in entries))
-
-
-def source_key(digest: str) -> str:
-    return hashlib.sha256(digest.encode()).hexdigest()
