@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 from datetime import datetime, timezone
 from typing import Any
 
@@ -500,6 +501,14 @@ def _wants_sse(request: LiteRequest) -> bool:
     )
 
 
+def _is_http_url(value: object) -> bool:
+    """A webhook must be an absolute http(s) URL with a host; anything else would only fail later, silently."""
+    if not isinstance(value, str):
+        return False
+    parsed = urllib.parse.urlsplit(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
 def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
     """The starlette app and its runtime state; the worker starts with the app's lifespan."""
     rt = Runtime(cfg)
@@ -670,9 +679,9 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
                 status_code=422,
             )
         webhook = body.get("webhook")
-        if webhook is not None and not isinstance(webhook, str):
+        if webhook is not None and not _is_http_url(webhook):
             return PlainTextResponse(
-                "Failed to deserialize the JSON body: webhook: expected a URL string",
+                "Failed to deserialize the JSON body: webhook: expected an http(s) URL",
                 status_code=422,
             )
         context = body.get("context") or {}

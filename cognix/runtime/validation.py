@@ -31,6 +31,20 @@ def _show(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _mask_secrets(msg: str, value: Any, prop: dict[str, Any]) -> str:
+    """Never echo a Secret input's value (or a list[Secret]'s items) in a 422 message."""
+    if prop.get("x-cog-secret"):
+        secrets = [value]
+    elif isinstance(prop.get("items"), dict) and prop["items"].get("x-cog-secret") and isinstance(value, list):
+        secrets = value
+    else:
+        return msg
+    for secret in secrets:
+        if secret not in (None, ""):
+            msg = msg.replace(_show(secret), '"**********"')
+    return msg
+
+
 def resolve_refs(schema: Any, components: dict[str, Any], _depth: int = 0) -> Any:
     """Inline `$ref`s to components (merging a single-entry `allOf` into its holder)."""
     if _depth > 32:
@@ -171,7 +185,7 @@ def validate_input(schema: dict, payload: object, *, training: bool = False) -> 
                 cleaned[name] = None
             continue
         value = payload[name]
-        problems = _errors_for(value, prop, name)
+        problems = [(path, _mask_secrets(msg, value, prop)) for path, msg in _errors_for(value, prop, name)]
         for path, msg in problems:
             errors.append(_error([path], msg))
         if not problems:

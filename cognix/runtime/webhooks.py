@@ -68,7 +68,7 @@ class WebhookDispatcher:
                 if resp.status_code not in RETRY_STATUSES:
                     return
                 problem = f"HTTP {resp.status_code}"
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             if attempt + 1 < attempts:
                 await asyncio.sleep(0.1 * 2 ** min(attempt, 10))

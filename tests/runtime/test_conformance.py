@@ -133,6 +133,9 @@ def test_422_non_object_input_and_filter(basic_server: ServerProcess) -> None:
     assert post(basic_server, {"input": [1, 2]}).status_code == 422
     resp = post(basic_server, {"input": {}, "webhook_events_filter": ["bogus"]})
     assert resp.status_code == 422 and "webhook_events_filter" in resp.text
+    for bad_webhook in ("not a url", "ftp://host/hook", 42):
+        resp = post(basic_server, {"input": {}, "webhook": bad_webhook})
+        assert resp.status_code == 422 and "webhook" in resp.text
 
 
 def test_415_400_413(start_server) -> None:

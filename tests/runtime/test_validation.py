@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -141,3 +142,8 @@ def test_any_of_union() -> None:
     assert validate_input(schema, {"u": 3})[1] == []
     assert validate_input(schema, {"u": 1.5})[1] == [error(
         "u", "1.5 is not valid under any of the schemas listed in the 'anyOf' keyword")]
+
+
+def test_secret_values_are_never_echoed(schema: dict) -> None:
+    assert check(schema, token=31337) == [error("token", '"**********" is not of type "string"')]
+    assert "31337" not in json.dumps(check(schema, token=31337))
