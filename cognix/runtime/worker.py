@@ -25,6 +25,7 @@ import fcntl
 import gc
 import inspect
 import io
+import itertools
 import json
 import os
 import select
@@ -41,6 +42,14 @@ _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "cognix_prediction", default=None
 )
 
+
+EARLY_CANCEL_S = 2.0  # how long a cancel for a prediction not yet started stays valid
+
+
+def _forget_older(stamps: dict[str, float], now: float) -> None:
+    """Drop entries older than EARLY_CANCEL_S from a dict kept in time order (oldest first)."""
+    for key in list(itertools.takewhile(lambda k: now - stamps[k] >= EARLY_CANCEL_S, stamps)):
+        del stamps[key]
 
 class Channel:
     """Thread-safe writer of JSON-line events to the parent."""
@@ -182,6 +191,8 @@ class Worker:
         self.tasks: dict[str, asyncio.Task] = {}
         self.sync_running: str | None = None
         self.cancel_requested: set[str] = set()
+        self.early_cancels: dict[str, float] = {}  # id -> when a cancel came for a prediction not started yet
+        self.finished: dict[str, float] = {}  # id -> when it finished, to drop cancels that arrive too late
         self.lock = threading.Lock()
         self.cancel_exc: type[BaseException] = asyncio.CancelledError
         self._recorder: Any = None
@@ -276,6 +287,16 @@ class Worker:
 
     def cancel(self, pid: str) -> None:
         with self.lock:
+            if pid not in self.router.active:
+                # Not running. Just finished: a late cancel must not hit a later prediction reusing the id.
+                # Else its predict message may still be in the pipe: honour the cancel if it starts soon.
+                now = time.monotonic()
+                _forget_older(self.finished, now)
+                _forget_older(self.early_cancels, now)
+                if pid not in self.finished:
+                    self.early_cancels.pop(pid, None)  # re-insert at the end: the dict stays in time order
+                    self.early_cancels[pid] = now
+                return
             self.cancel_requested.add(pid)
             if self.sync_running == pid:
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)  # type: ignore[arg-type]
@@ -288,7 +309,12 @@ class Worker:
     async def predict(self, req: dict) -> None:
         pid = req["id"]
         _current.set(pid)
-        self.router.active.add(pid)
+        with self.lock:
+            self.router.active.add(pid)
+            self.finished.pop(pid, None)
+            requested = self.early_cancels.pop(pid, None)
+            if requested is not None and time.monotonic() - requested < EARLY_CANCEL_S:
+                self.cancel_requested.add(pid)
         runner = self.runners.get(req.get("kind", "predict")) or self.runners["predict"]
         if req.get("start", True):
             self.channel.emit({"t": "start", "id": pid})
@@ -356,10 +382,7 @@ class Worker:
         except (asyncio.CancelledError, self.cancel_exc):
             done["status"] = "canceled"
         except BaseException as exc:  # noqa: BLE001 - a failing prediction never takes the worker down
-            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
-                done["status"] = "failed"
-            else:
-                done["status"] = "failed"
+            done["status"] = "failed"
             done["error"] = _error_text(exc)
             sys.stderr.write(traceback.format_exc())
         finally:
@@ -382,8 +405,13 @@ class Worker:
                         self.router.real_err,
                         f"cognix: input cleanup failed: {exc}\n".encode(),
                     )
-            self.router.active.discard(pid)
-            self.cancel_requested.discard(pid)
+            with self.lock:
+                self.router.active.discard(pid)
+                self.cancel_requested.discard(pid)
+                now = time.monotonic()
+                self.finished.pop(pid, None)  # re-insert at the end: the dict stays in time order
+                self.finished[pid] = now
+                _forget_older(self.finished, now)
             self.tasks.pop(pid, None)
             self.channel.emit(done)
 
