@@ -10,10 +10,26 @@ from typing import Any
 
 KEEPALIVE_SECONDS = 15.0
 MAX_SUBSCRIBERS = 1024
+SUBSCRIBER_BACKLOG = 1024  # events a slow subscriber may fall behind before its stream ends with "lagged"
 
 
 def format_event(name: str, data: Any) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'), sort_keys=True)}\n\n".encode()
+
+
+class _Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=SUBSCRIBER_BACKLOG)
+        self.skipped = 0  # events dropped because the queue was full; the stream then ends
+
+    def offer(self, event: bytes | None) -> None:
+        if self.skipped:
+            self.skipped += 1
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.skipped = 1
 
 
 class EventStream:
@@ -23,7 +39,7 @@ class EventStream:
         self.capacity = capacity
         self.history: deque[bytes] = deque(maxlen=capacity or None)
         self.dropped = 0
-        self.subscribers: list[asyncio.Queue[bytes | None]] = []
+        self.subscribers: list[_Subscriber] = []
         self.closed = False
 
     def publish(self, name: str, data: Any) -> None:
@@ -32,19 +48,19 @@ class EventStream:
             if len(self.history) == self.capacity:
                 self.dropped += 1
             self.history.append(event)
-        for queue in self.subscribers:
-            queue.put_nowait(event)
+        for subscriber in self.subscribers:
+            subscriber.offer(event)
         if name in ("completed", "error"):
             self.closed = True
-            for queue in self.subscribers:
-                queue.put_nowait(None)
+            for subscriber in self.subscribers:
+                subscriber.offer(None)
 
     def can_subscribe(self) -> bool:
         return len(self.subscribers) < MAX_SUBSCRIBERS
 
     async def subscribe(self, replay: bool) -> AsyncIterator[bytes]:
         """Yield replayed then live events until the stream ends; keep-alive comments while idle."""
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        subscriber = _Subscriber()
         if replay:
             if self.dropped:
                 yield format_event(
@@ -59,11 +75,16 @@ class EventStream:
                 yield event
         if self.closed:
             return
-        self.subscribers.append(queue)
+        self.subscribers.append(subscriber)
         try:
             while True:
+                if subscriber.skipped:  # this client fell too far behind: say so and end, as Cog does
+                    yield format_event(
+                        "error", {"error": "SSE stream lagged; events were dropped", "skipped": subscriber.skipped}
+                    )
+                    return
                 try:
-                    event = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    event = await asyncio.wait_for(subscriber.queue.get(), KEEPALIVE_SECONDS)
                 except asyncio.TimeoutError:  # noqa: UP041 - not the builtin TimeoutError before Python 3.11
                     yield b": keep-alive\n\n"
                     continue
@@ -71,4 +92,4 @@ class EventStream:
                     return
                 yield event
         finally:
-            self.subscribers.remove(queue)
+            self.subscribers.remove(subscriber)
