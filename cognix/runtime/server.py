@@ -73,6 +73,8 @@ class WorkerProcess:
         self.ctrl: Any = None
         self.side: Any = None
         self.reader_task: asyncio.Task | None = None
+        self.watch_task: asyncio.Task | None = None
+        self.reported: subprocess.Popen | None = None  # the process whose exit was already reported
 
     async def start(self) -> None:
         cfg = self.cfg
@@ -130,6 +132,7 @@ class WorkerProcess:
         await loop.connect_read_pipe(
             lambda: _EventProtocol(self), os.fdopen(evt_r, "rb", 0)
         )
+        self.watch_task = loop.create_task(self._watch(self.proc))
 
     async def _reap(self) -> None:
         """The event pipe closed: wait for the process to end and report it."""
@@ -137,6 +140,18 @@ class WorkerProcess:
         assert proc is not None
         while proc.poll() is None:
             await asyncio.sleep(0.02)
+        self._report_exit(proc)
+
+    async def _watch(self, proc: subprocess.Popen) -> None:
+        """Notice the worker's death even while a process it forked keeps the event pipe open."""
+        while proc.poll() is None:
+            await asyncio.sleep(0.5)
+        self._report_exit(proc)
+
+    def _report_exit(self, proc: subprocess.Popen) -> None:
+        if self.reported is proc:
+            return
+        self.reported = proc
         self.on_exit(self, proc.returncode)
 
     def send(self, msg: dict[str, Any]) -> bool:

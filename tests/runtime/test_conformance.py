@@ -570,6 +570,15 @@ def test_defunct_when_restart_fails(start_server, tmp_path) -> None:
     assert post(server, {"input": {}}).status_code == 503
 
 
+def test_worker_death_noticed_while_its_child_holds_the_pipes(start_server) -> None:
+    server = start_server("forkcrash")
+    started = time.monotonic()
+    body = post(server, {"input": {}}).json()
+    assert body["status"] == "failed" and "exit code 7" in body["error"]
+    assert time.monotonic() - started < 10  # not stuck until the forked child exits (20 s)
+    server.wait(("READY",), timeout=30)  # restarted
+
+
 def test_webhook_queue_bound(start_server, sink: Sink) -> None:
     server = start_server("asyncgen", env={"COGNIX_WEBHOOK_QUEUE_MAX": "0"})
     post(server, {"input": {"n": 3}, "webhook": sink.url}, prefer="respond-async")
