@@ -10,7 +10,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from cognix.config.model import Build, CogConfig, Concurrency, Mount, RunStep, WeightSpec
+from cognix.config.model import (
+    Build,
+    CogConfig,
+    Concurrency,
+    Mount,
+    RunStep,
+    WeightSpec,
+)
 from cognix.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]

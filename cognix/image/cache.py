@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
+from cognix.fileio import write_atomic
 from cognix.image.plan import Entry, Layer
 from cognix.image.tarball import FORMAT_VERSION
 
@@ -70,10 +70,6 @@ class LayerCache:
             else:
                 data[name] = value
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle, sort_keys=True)
-            os.replace(tmp, self.directory / f"{key}.json")
+            write_atomic(self.directory / f"{key}.json", json.dumps(data, sort_keys=True).encode())
         except OSError:
             pass  # a cache that cannot be written only costs time

@@ -22,7 +22,13 @@ import httpx
 
 from cognix.errors import ImageError
 from cognix.image.cache import LayerCache
-from cognix.image.config import OCI_MANIFEST, config_bytes, epoch, oci_manifest, sha256_digest
+from cognix.image.config import (
+    OCI_MANIFEST,
+    config_bytes,
+    epoch,
+    oci_manifest,
+    sha256_digest,
+)
 from cognix.image.layers import Blob, cached_blob, layer_infos, write_blob
 from cognix.image.plan import ImagePlan, Layer
 from cognix.progress import Progress, Silent

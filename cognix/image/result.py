@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from cognix.errors import CognixError, ImageError
+from cognix.fileio import write_atomic
 from cognix.image.plan import ImagePlan
 
 _TEMPLATE = '''#!{python}
@@ -45,20 +45,9 @@ def write_result(plan: ImagePlan, path: Path) -> Path:
     """Write the ./result executable atomically (temp file + rename): a failure leaves the old one."""
     path = Path(path).absolute()
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
+        write_atomic(path, result_script(plan).encode("utf-8"), mode=0o755)
     except OSError as err:
         raise ImageError(f"cannot write {path}: {err}") from err
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(result_script(plan))
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, path)
-    except OSError as err:
-        Path(tmp).unlink(missing_ok=True)
-        raise ImageError(f"cannot write {path}: {err}") from err
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from pydantic import ValidationError
 
 import cognix
 from cognix.errors import LockError
+from cognix.fileio import write_atomic
 from cognix.lock.debian import base_packages, resolve_debs, run_step_packages
 from cognix.lock.gpu import gpu_versions
 from cognix.lock.index import choose_index
@@ -125,15 +124,10 @@ def lock_bytes(lock: Lock) -> bytes:
 def write_lock(model_dir: Path, lock: Lock) -> Path:
     """Write lock.json next to cog.yaml atomically (temp file + rename); returns its path."""
     path = Path(model_dir) / LOCK_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".lock.json.", dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(lock_bytes(lock))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_atomic(path, lock_bytes(lock))
+    except OSError as err:
+        raise LockError(f"cannot write {path}: {err.strerror or err}", fix="check the directory's permissions and free space") from None
     return path
 
 

@@ -19,7 +19,11 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 from packaging.tags import Tag
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.utils import (
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 
 from cognix.errors import LockError
 from cognix.lock.index import IndexConfig, is_remote, redact

@@ -11,7 +11,7 @@ from typing import Callable
 
 import jinja2
 
-from cognix.errors import ConfigError, CognixError
+from cognix.errors import CognixError, ConfigError
 
 # The flake of this project, as a flake reference; `cognix init --flake-url` (or
 # COGNIX_FLAKE_URL) points generated flakes elsewhere, e.g. a fork or `path:/checkout`.

@@ -13,7 +13,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cognix.runtime.predictor import InputSpec, Runner, RunnerError, TypeSpec, load_runner
+from cognix.runtime.predictor import (
+    InputSpec,
+    Runner,
+    RunnerError,
+    TypeSpec,
+    load_runner,
+)
 
 # info.version: the current generator writes the cog CLI's version (legacy wrote "0.1.0"); we match cog 0.23.1
 SCHEMA_VERSION = "0.23.1"

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from cognix.fileio import write_atomic
 from cognix.progress import Progress, Silent
 from cognix.store.cache import blob_path, cache_dir, cached
 
@@ -48,11 +49,7 @@ class HashCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".weights-hashes.")
-        with os.fdopen(fd, "w") as out:
-            json.dump(self._data, out, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(self._data, sort_keys=True).encode())
         self._dirty = False
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cognix.engines.native.sandbox import assemble, run_in_tree
 from cognix.errors import StoreError
+from cognix.fileio import write_atomic
 from cognix.image.plan import Entry
 from cognix.store.cache import cache_dir
 from cognix.store.entries import entry_key, make_entry, remove_tree
@@ -59,10 +60,7 @@ def generate_schema(
     except ValueError:
         raise StoreError("the schema step printed no JSON", where=str(model_dir)) from None
     data = json.dumps(schema, sort_keys=True, indent=2).encode() + b"\n"
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, cached)
+    write_atomic(cached, data)
     return data
 
 

@@ -20,7 +20,6 @@ import lzma
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +29,7 @@ from pathlib import Path
 from debian import deb822
 
 from cognix.errors import LockError
+from cognix.fileio import write_atomic
 from cognix.lock.debian.sources import COMPONENT, AptSource
 from cognix.progress import Progress, Silent
 
@@ -234,14 +234,5 @@ def _prune(directory: Path) -> None:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Best effort: an unwritable cache only costs speed."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with contextlib.suppress(OSError):
+        write_atomic(path, data)

@@ -12,7 +12,6 @@ from typing import Any, AsyncIterator, Iterator, Optional, TypeVar
 
 from cognix.runtime.filenames import derived_filename
 
-
 Item = TypeVar("Item")
 
 
