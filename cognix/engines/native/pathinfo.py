@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cognix.engines.native.plan import closure
 from cognix.image.plan import ImagePlan
 
 
@@ -9,15 +10,8 @@ def path_info(plan: ImagePlan) -> dict:
     entries = {e.name: e for layer in plan.layers for e in layer.entries}
     rows = []
     for name in sorted(entries):
-        seen: set[str] = set()
-        stack = [name]
-        while stack:
-            n = stack.pop()
-            if n in seen or n not in entries:
-                continue
-            seen.add(n)
-            stack.extend(entries[n].references)
-        rows.append({"name": name, "size": entries[name].size, "closure_size": sum(entries[n].size for n in seen)})
+        needed = closure(entries, name)
+        rows.append({"name": name, "size": entries[name].size, "closure_size": sum(entries[n].size for n in needed)})
     return {"entries": rows, "total_size": sum(e.size for e in entries.values()), "layers": len(plan.layers)}
 
 

@@ -22,20 +22,25 @@ class Planned:
     entry: Entry
 
 
+def closure(by_name: dict[str, Entry], start: str) -> set[str]:
+    """Names of the entries `start` needs, transitively, itself included (unknown references ignored)."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        stack.extend(by_name[name].references)
+    return seen
+
+
 def popularity(entries: Iterable[Entry]) -> dict[str, int]:
     """How many entries have each entry in their closure (itself included): nixpkgs' popularity contest."""
     by_name = {e.name: e for e in entries}
     counts = dict.fromkeys(by_name, 0)
     for start in by_name:
-        seen: set[str] = set()
-        stack = [start]
-        while stack:
-            name = stack.pop()
-            if name in seen or name not in by_name:
-                continue
-            seen.add(name)
-            stack.extend(by_name[name].references)
-        for name in seen:
+        for name in closure(by_name, start):
             counts[name] += 1
     return counts
 
