@@ -516,6 +516,11 @@ def _wants_sse(request: LiteRequest) -> bool:
     )
 
 
+def _invalid(loc: list[str], msg: str, kind: str) -> JSONResponse:
+    """A 422 with one `detail` entry, in Cog's shape (loc, msg, type)."""
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": kind}]}, status_code=422)
+
+
 def _is_http_url(value: object) -> bool:
     """A webhook must be an absolute http(s) URL with a host; anything else would only fail later, silently."""
     if not isinstance(value, str):
@@ -612,18 +617,7 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
                 f"Failed to parse the request body as JSON: {exc}", status_code=400
             )
         if not isinstance(body, dict):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {
-                            "loc": ["body"],
-                            "msg": "request body must be a JSON object",
-                            "type": "type_error.dict",
-                        }
-                    ]
-                },
-                status_code=422,
-            )
+            return _invalid(["body"], "request body must be a JSON object", "type_error.dict")
         sse = _wants_sse(request)
         if sse and kind == "train":
             return JSONResponse(
@@ -640,31 +634,9 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
             )
         pid = path_id or body.get("id") or new_id()
         if path_id and body.get("id") not in (None, path_id):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {
-                            "loc": ["body", "id"],
-                            "type": "value_error",
-                            "msg": f"{noun} ID must match the ID supplied in the URL",
-                        }
-                    ]
-                },
-                status_code=422,
-            )
+            return _invalid(["body", "id"], f"{noun} ID must match the ID supplied in the URL", "value_error")
         if not isinstance(pid, str):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {
-                            "loc": ["body", "id"],
-                            "msg": "id must be a string",
-                            "type": "type_error.str",
-                        }
-                    ]
-                },
-                status_code=422,
-            )
+            return _invalid(["body", "id"], "id must be a string", "type_error.str")
         running = rt.inflight.get(pid)
         if running is not None:
             if path_id is None:
@@ -716,18 +688,7 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
             if errors:
                 return JSONResponse({"detail": errors}, status_code=422)
         elif not isinstance(payload, dict):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {
-                            "loc": ["body", "input"],
-                            "msg": "Input must be a JSON object",
-                            "type": "type_error.dict",
-                        }
-                    ]
-                },
-                status_code=422,
-            )
+            return _invalid(["body", "input"], "Input must be a JSON object", "type_error.dict")
         else:
             cleaned = payload
         if len(rt.inflight) >= cfg.concurrency:
