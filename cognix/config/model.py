@@ -21,7 +21,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-SUPPORTED_PYTHON = ("3.10", "3.11", "3.12", "3.13")
+# Every CPython minor some Cog release accepts (Cog: 3.8 and newer; 3.14 since its 2025 releases).
+SUPPORTED_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_PYTHON = "3.13"
 MIN_SDK_VERSION = Version("0.16.0")
 
@@ -138,11 +139,11 @@ class Build(_Strict):
     @field_validator("python_version")
     @classmethod
     def _python(cls, value: str) -> str:
-        match = re.fullmatch(r"3\.(\d+)(\.\d+)?", value.strip())
-        supported = ", ".join(SUPPORTED_PYTHON)
+        match = re.fullmatch(r"(\d+)\.(\d+)(\.\d+)?", value.strip())
+        supported = f"{SUPPORTED_PYTHON[0]} to {SUPPORTED_PYTHON[-1]} (a patch such as '3.11.4' means that minor)"
         if not match:
             raise ValueError(f"expected a version like '3.11' or '3.11.4', got {value!r}; supported: {supported}")
-        if f"3.{int(match.group(1))}" not in SUPPORTED_PYTHON:
+        if f"{int(match.group(1))}.{int(match.group(2))}" not in SUPPORTED_PYTHON:
             raise ValueError(f"unsupported Python version {value!r}; supported: {supported}")
         return value.strip()
 

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cognix.lock.model import LOCK_FORMAT_VERSION
+from cognix.lock.model import LOCK_FORMAT_VERSION, LockOptions
 
 
-def input_data(config: Any, model_dir: Path) -> dict[str, Any]:
+def input_data(config: Any, model_dir: Path, options: LockOptions | None = None) -> dict[str, Any]:
     """The data the input hash covers; predict.py and other source files are deliberately not part of it."""
     from cognix.config import requirements_of
 
@@ -26,6 +26,7 @@ def input_data(config: Any, model_dir: Path) -> dict[str, Any]:
         },
         "weights": [spec.model_dump(mode="json") for spec in config.weights],
         "format": LOCK_FORMAT_VERSION,
+        "options": (options or LockOptions()).model_dump(mode="json"),
     }
 
 
@@ -34,6 +35,6 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def input_hash(config: Any, model_dir: Path) -> str:
+def input_hash(config: Any, model_dir: Path, options: LockOptions | None = None) -> str:
     """sha256 hex of the canonical JSON of `input_data`."""
-    return hashlib.sha256(canonical_json(input_data(config, model_dir)).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(input_data(config, model_dir, options)).encode("utf-8")).hexdigest()

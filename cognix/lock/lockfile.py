@@ -16,10 +16,11 @@ from cognix.lock.debian import base_packages, resolve_debs, run_step_packages
 from cognix.lock.gpu import gpu_versions
 from cognix.lock.index import choose_index
 from cognix.lock.inputs import input_hash
-from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, Runtime, WeightSet
+from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, LockOptions, Runtime, Target, WeightSet
 from cognix.lock.python import resolve_wheels, split_options
 from cognix.lock.runtime_pin import runtime_digest
-from cognix.lock.target import make_target
+from cognix.lock.standalone import lock_standalone
+from cognix.lock.target import make_target, python_source_for
 from cognix.progress import Progress, Silent
 
 LOCK_FILE = "lock.json"
@@ -32,16 +33,34 @@ def runtime_requirements() -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
+def lock_options(model_dir: Path, python_source: str | None = None) -> LockOptions:
+    """This lock's options: those given now, else the ones the existing lock.json was made with."""
+    previous = _previous_lock(model_dir)
+    options = previous.options if previous is not None else LockOptions()
+    if python_source is not None:
+        options = options.model_copy(update={"python_source": python_source})
+    return options
+
+
 def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | None = None,
+               python_source: str | None = None, python_mirror: str | None = None,
                progress: Progress | None = None, config: Any = None) -> Lock:
-    """Resolve everything the image needs for the model in `model_dir` and return the Lock (not written)."""
+    """Resolve everything the image needs for the model in `model_dir` and return the Lock (not written).
+
+    python_source: "auto" (Debian's interpreter where a suite ships it, else python-build-standalone), "debian"
+    or "standalone"; None keeps the existing lock's choice. python_mirror: python-build-standalone's mirror.
+    """
     from cognix.config import load_config, requirements_of
 
     model_dir = Path(model_dir)
     progress = progress or Silent()
     config = config if config is not None else load_config(model_dir)
     build = config.build
-    target = make_target(build.python_minor, gpu=build.gpu)
+    options = lock_options(model_dir, python_source)
+    source = python_source_for(build.python_minor, options.python_source)
+    target = make_target(build.python_minor, python_source=source, gpu=build.gpu)
+    python = lock_standalone(target.python_version, mirror=python_mirror, progress=progress) \
+        if source == "standalone" else None
 
     reqs = requirements_of(model_dir, config)
     model = split_options(list(reqs.lines))
@@ -55,31 +74,33 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     target = target.model_copy(update={"cuda": cuda, "cudnn": cudnn})
 
     system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
-    debs, deb_mirror = _resolve_debs(target.debian_suite, build.python_minor, system_packages,
-                                     mirror=mirror, progress=progress)
+    debs, deb_mirror = _resolve_debs(target, system_packages, mirror=mirror, progress=progress)
     weights = _lock_weights(config, model_dir, progress) if config.weights else []
 
     return Lock(
         format=LOCK_FORMAT_VERSION,
-        input_hash=input_hash(config, model_dir),
+        input_hash=input_hash(config, model_dir, options),
         target=target,
         config=config.cog_json(),
         wheels=sorted(resolution.wheels, key=lambda w: w.name),
         debs=sorted(debs, key=lambda d: (d.package, d.architecture)),
         weights=weights,
         runtime=Runtime(version=cognix.__version__, sha256=runtime_digest()),
+        python=python,
+        options=options,
         index_urls=resolution.index_urls,
         mirror=deb_mirror,
     )
 
 
-def _resolve_debs(suite: str | None, minor: str, system_packages: list[str], *, mirror: str | None,
+def _resolve_debs(target: Target, system_packages: list[str], *, mirror: str | None,
                   progress: Progress) -> tuple[list[Deb], str | None]:
-    """Debian packages for the native engine; none when no suite serves this python."""
-    if suite is None:
+    """The Debian base (interpreter or not) and system packages; none when the target has no Debian base."""
+    if target.debian_suite is None:
         return [], None
-    packages = sorted(set(base_packages(minor)) | set(system_packages))
-    result = resolve_debs(suite, packages, mirror=mirror, progress=progress)
+    base = base_packages(target.python_version, standalone=target.python_source == "standalone")
+    packages = sorted(set(base) | set(system_packages))
+    result = resolve_debs(target.debian_suite, packages, mirror=mirror, progress=progress)
     return list(result.debs), result.mirror
 
 
@@ -154,7 +175,7 @@ def read_lock(model_dir: Path) -> Lock:
 
 def staleness(lock: Lock, config: Any, model_dir: Path) -> str | None:
     """Why the lock no longer matches the model (or cognix's runtime), or None when it is fresh."""
-    if lock.input_hash != input_hash(config, model_dir):
+    if lock.input_hash != input_hash(config, model_dir, lock.options):
         return "cog.yaml/requirements changed since it was made"
     if lock.runtime is None or lock.runtime.sha256 != runtime_digest():
         return "cognix's runtime changed since it was made"

@@ -8,11 +8,17 @@ lock.json layout (top-level keys, written with sort_keys and fixed separators):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 LOCK_FORMAT_VERSION = 1
+
+# Where the image's interpreter comes from: Debian's python3.X package of the suite that ships it, or a
+# python-build-standalone archive (the relocatable CPython builds uv installs) on top of a Debian base.
+PythonSource = Literal["debian", "standalone"]
+STANDALONE_PREFIX = "/usr/local"  # where python:3.X images (Cog's CPU base) keep their interpreter
 
 
 class _Strict(BaseModel):
@@ -23,15 +29,58 @@ class Target(_Strict):
     """What the lock was resolved for."""
 
     python_version: str  # "3.11" (major.minor; a patch in cog.yaml is recorded in config, not here)
+    python_source: PythonSource = "debian"
     implementation: str = "cp"
     abi: str  # "cp311"
     platform_tags: list[str]  # most specific first, e.g. manylinux_2_36_x86_64 ... manylinux2014_x86_64, linux_x86_64
     glibc: str  # "2.36"
     arch: str = "x86_64"
-    debian_suite: str | None = None  # "bookworm"; None when the native engine can't serve this python_version
+    debian_suite: str | None = None  # the system base's suite ("bookworm"); None: no Debian base (Nix engine only)
     gpu: bool = False
     cuda: str | None = None  # "12.1" when gpu; derived from the locked torch when cog.yaml leaves it unset
     cudnn: str | None = None
+
+    def layout(self) -> PythonLayout:
+        """The interpreter's paths in the image (one rule, read by the store, the engines and the schema step)."""
+        minor = self.python_version
+        if self.python_source == "standalone":
+            prefix = STANDALONE_PREFIX
+            return PythonLayout(prefix=prefix, executable=f"{prefix}/bin/python{minor}",
+                                site_packages=f"{prefix}/lib/python{minor}/site-packages",
+                                include=f"{prefix}/include/python{minor}", scripts=f"{prefix}/bin")
+        # Debian's interpreter puts /usr/lib/python3/dist-packages on sys.path (its site module).
+        return PythonLayout(prefix="/usr", executable=f"/usr/bin/python{minor}",
+                            site_packages="/usr/lib/python3/dist-packages",
+                            include=f"/usr/include/python{minor}", scripts="/usr/bin")
+
+
+@dataclass(frozen=True)
+class PythonLayout:
+    """Absolute paths of the image's interpreter: derived from the Target, never stored."""
+
+    prefix: str  # sysconfig's `data` scheme path too
+    executable: str  # /usr/bin/python3.11
+    site_packages: str  # purelib == platlib
+    include: str
+    scripts: str  # console scripts; python, python3 links live here too
+
+
+class StandalonePython(_Strict):
+    """A python-build-standalone archive (install_only layout: everything under `python/`)."""
+
+    version: str  # full CPython version, "3.12.16"
+    release: str  # python-build-standalone release tag, "20261110"
+    filename: str  # cpython-3.12.16+20261110-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz
+    url: str  # as the listing gave it (mirror applied)
+    sha256: str
+    size: int
+    listed_by: str  # the uv whose download list named it, "uv 0.13.9"
+
+
+class LockOptions(_Strict):
+    """Choices made on the command line, kept in lock.json so a re-lock or --check makes them again."""
+
+    python_source: Literal["auto", "debian", "standalone"] = "auto"  # auto: Debian where a suite ships it
 
 
 class Wheel(_Strict):
@@ -97,6 +146,8 @@ class Lock(_Strict):
     debs: list[Deb] = Field(default_factory=list)  # sorted by package
     weights: list[WeightSet] = Field(default_factory=list)  # cog.yaml order
     runtime: Runtime | None = None
+    python: StandalonePython | None = None  # when target.python_source == "standalone"
+    options: LockOptions = Field(default_factory=LockOptions)
     index_urls: list[str] = Field(default_factory=list)  # the index(es) resolved against (no credentials)
     mirror: str | None = None  # Debian mirror base URL the debs were resolved against
 

@@ -247,7 +247,7 @@ def choose_wheel(name: str, version: str, candidates: list[Candidate], target: T
     return best[2]
 
 
-def _remote_size_and_hash(url: str, need_hash: bool) -> tuple[int, str | None]:
+def remote_size_and_hash(url: str, need_hash: bool) -> tuple[int, str | None]:
     """Size by HEAD, or size and sha256 by streaming the file when the index gave no hash."""
     try:
         with httpx.Client(follow_redirects=True, timeout=60) as client:
@@ -306,7 +306,7 @@ def resolve_wheels(model_lines: list[str], runtime_lines: list[str], target: Tar
             version = str(parse_wheel_filename(cand.filename)[1])
         size, sha = cand.size, cand.sha256
         if size is None or not sha:
-            fetched_size, fetched_sha = _remote_size_and_hash(cand.url, need_hash=not sha)
+            fetched_size, fetched_sha = remote_size_and_hash(cand.url, need_hash=not sha)
             size, sha = fetched_size, sha or fetched_sha
         wheels.append(Wheel(name=name, version=version, filename=cand.filename, url=cand.url, sha256=sha.lower(),
                             size=size, dependencies=sorted(deps[name]), requested=edges[name].requested,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from packaging import tags
 
 from cognix.errors import LockError
-from cognix.lock.model import Target
-
-# glibc used when the native engine has no Debian suite for the python version (Nix engine images).
-DEFAULT_GLIBC = "2.36"
+from cognix.lock.debian.suites import STANDALONE_BASE, SUITES, suite_for_python
+from cognix.lock.model import PythonSource, Target
 
 # manylinux glibc levels that have a legacy alias (PEP 600 / packaging's _LEGACY_MANYLINUX_MAP).
 _LEGACY = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
@@ -39,32 +37,27 @@ def python_tuple(minor: str) -> tuple[int, int]:
     return int(major), int(rest.split(".")[0])
 
 
-def suite_and_glibc(minor: str) -> tuple[str | None, str]:
-    """The Debian suite and its glibc for this python, or (None, DEFAULT_GLIBC) when no suite serves it."""
-    try:
-        from cognix.lock.debian import suite_for_python  # the DEBIAN helper's module
-    except ModuleNotFoundError as err:
-        if err.name != "cognix.lock.debian":
-            raise
-        return None, DEFAULT_GLIBC
-    except ImportError:  # the package exists but doesn't export it yet
-        return None, DEFAULT_GLIBC
-    try:
-        info = suite_for_python(minor)
-    except LockError:
-        # The native engine can't serve this version; the Nix engine still can, on a default glibc.
-        return None, DEFAULT_GLIBC
-    return info.suite, info.glibc
+def python_source_for(minor: str, requested: str = "auto") -> PythonSource:
+    """Debian's interpreter where a suite ships this minor (unless standalone is asked for), else standalone."""
+    if requested == "standalone":
+        return "standalone"
+    if requested == "debian" or minor in SUITES:
+        suite_for_python(minor)  # a LockError naming the versions Debian offers, when it has none
+        return "debian"
+    return "standalone"
 
 
-def make_target(python_minor: str, *, gpu: bool = False, cuda: str | None = None, cudnn: str | None = None,
-                glibc: str | None = None, debian_suite: str | None = None) -> Target:
-    """A Target for CPython `python_minor` ("3.11"); glibc/suite looked up when not given."""
+def make_target(python_minor: str, *, python_source: PythonSource = "debian", gpu: bool = False,
+                cuda: str | None = None, cudnn: str | None = None, glibc: str | None = None,
+                debian_suite: str | None = None) -> Target:
+    """A Target for CPython `python_minor` ("3.11"); the base suite and its glibc looked up when not given."""
     major, minor = python_tuple(python_minor)
     if glibc is None:
-        debian_suite, glibc = suite_and_glibc(f"{major}.{minor}")
+        info = suite_for_python(f"{major}.{minor}") if python_source == "debian" else STANDALONE_BASE
+        debian_suite, glibc = info.suite, info.glibc
     return Target(
         python_version=f"{major}.{minor}",
+        python_source=python_source,
         abi=f"cp{major}{minor}",
         platform_tags=platform_tags(glibc),
         glibc=glibc,

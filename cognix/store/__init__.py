@@ -4,10 +4,9 @@ from cognix.store.cache import add_file, blob_path, cache_dir, cached, fetch
 from cognix.store.deb import unpack_deb
 from cognix.store.entries import entry_key, entry_meta, load_entry, make_entry
 from cognix.store.source import parse_dockerignore, source_files
-from cognix.store.wheel import SITE_PACKAGES, install_wheel
+from cognix.store.wheel import install_wheel
 
 __all__ = [
-    "SITE_PACKAGES",
     "add_file",
     "blob_path",
     "cache_dir",

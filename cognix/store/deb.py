@@ -55,14 +55,40 @@ def _safe(name: str, where: str) -> str:
     return norm
 
 
+# Merged /usr, as every Debian install since bookworm and Debian's own container images: /bin, /sbin, /lib* are
+# links into /usr (the system entry makes them). Newer suites' packages (forky) ship only /usr paths and rely on
+# those links (their ELF interpreter is /lib64/ld-linux-x86-64.so.2); older ones still ship /bin and /lib.
+MERGED_DIRS = ("bin", "sbin", "lib", "lib64")  # amd64 has no multilib dirs by default
+DEB_FORMAT = "2"  # bump when unpacked trees change: part of the store key (2: merged /usr)
+
+
+def merged_path(rel: str) -> str:
+    """`bin/sh` -> `usr/bin/sh`; other paths unchanged."""
+    top = rel.split("/", 1)[0]
+    return f"usr/{rel}" if top in MERGED_DIRS else rel
+
+
+def _merged_link(rel: str, new_rel: str, target: str) -> str:
+    """A relative symlink target, still pointing at the same (merged) file from the link's new place."""
+    if target.startswith("/") or rel == new_rel:
+        return target
+    absolute = posixpath.normpath(posixpath.join("/", posixpath.dirname(rel), target)).lstrip("/")
+    return posixpath.relpath(merged_path(absolute), posixpath.dirname(new_rel) or ".")
+
+
 def unpack_deb(deb: Path, tree: Path) -> None:
-    """Extract the data member of deb into tree (dirs, files, symlinks, hard links; modes kept, owners dropped)."""
+    """Extract the data member of deb into tree (dirs, files, symlinks, hard links; modes kept, owners dropped).
+
+    Paths under /bin, /sbin and /lib* land under /usr (merged /usr)."""
     where = deb.name
     with _data_tar(_ar_members(deb.read_bytes(), where), where) as tar:
         for member in tar:
-            rel = _safe(member.name, where)
-            if not rel:
+            original = _safe(member.name, where)
+            if not original:
                 continue
+            rel = merged_path(original)
+            if rel in MERGED_DIRS:
+                continue  # a package shipping /lib64 as a link itself: the system entry makes these
             target = tree / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             if member.isdir():
@@ -71,9 +97,9 @@ def unpack_deb(deb: Path, tree: Path) -> None:
             elif member.issym():
                 if target.is_symlink() or target.exists():
                     target.unlink()
-                os.symlink(member.linkname, target)
+                os.symlink(_merged_link(original, rel, member.linkname), target)
             elif member.islnk():
-                source = tree / _safe(member.linkname, where)
+                source = tree / merged_path(_safe(member.linkname, where))
                 if target.exists():
                     target.unlink()
                 os.link(source, target)

@@ -6,7 +6,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from cognix.store.wheel import SITE_PACKAGES
+from cognix.lock.model import PythonLayout
 
 
 def runtime_files() -> list[tuple[str, Path]]:
@@ -23,8 +23,8 @@ def runtime_key(files: list[tuple[str, Path]]) -> str:
     return digest.hexdigest()
 
 
-def build_runtime_tree(tree: Path, files: list[tuple[str, Path]]) -> None:
-    site = tree / SITE_PACKAGES.lstrip("/")
+def build_runtime_tree(tree: Path, files: list[tuple[str, Path]], layout: PythonLayout) -> None:
+    site = tree / layout.site_packages.lstrip("/")
     for rel, src in files:
         target = site / rel
         target.parent.mkdir(parents=True, exist_ok=True)

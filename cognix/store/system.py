@@ -4,10 +4,12 @@
   with the sticky bit (every file in a layer is owned by 0:0, so that is how the non-root user can write there).
 - /etc/ssl/certs/ca-certificates.crt: the PEM files of /usr/share/ca-certificates concatenated in sorted order,
   as update-ca-certificates does with Debian's default configuration (every certificate enabled).
-- /usr/bin/python and /usr/bin/python3 links to the locked interpreter.
+- python and python3 links to the locked interpreter, beside it (/usr/bin for Debian's, /usr/local/bin for a
+  standalone one).
 - No /etc/ld.so.cache: Debian's glibc searches its multiarch directories without one, and a generated cache would
   depend on the host's ldconfig; /etc/ld.so.conf(.d) is written so a later `ldconfig` in a run step works.
 - /etc/nsswitch.conf, so name lookups use files then DNS.
+- /bin, /sbin, /lib, /lib64 as links into /usr (merged /usr, as Debian installs are).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from cognix.lock.model import PythonLayout
+from cognix.store.deb import MERGED_DIRS
+
 USER = "cog"
 UID = 1000
 HOME = "/home/cog"
 WEIGHTS_CACHE = "/var/cache/cognix"
-SYSTEM_FORMAT = "1"  # bump when the generated content changes
+SYSTEM_FORMAT = "2"  # bump when the generated content changes (2: merged-/usr links)
 
 _PASSWD = f"""root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
@@ -53,7 +58,10 @@ def _write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
     os.chmod(path, mode)
 
 
-def build_system_tree(tree: Path, *, python_minor: str, ca_pem: bytes) -> None:
+def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> None:
+    (tree / "usr").mkdir(parents=True, exist_ok=True)
+    for name in MERGED_DIRS:  # merged /usr: the .deb trees hold these under /usr
+        os.symlink(f"usr/{name}", tree / name)
     _write(tree / "etc/passwd", _PASSWD)
     _write(tree / "etc/group", _GROUP)
     _write(tree / "etc/nsswitch.conf", _NSSWITCH)
@@ -65,7 +73,7 @@ def build_system_tree(tree: Path, *, python_minor: str, ca_pem: bytes) -> None:
         os.chmod(tree / d, 0o1777)
     (tree / "root").mkdir(exist_ok=True)
     os.chmod(tree / "root", 0o700)
-    bindir = tree / "usr/bin"
+    bindir = tree / python.scripts.lstrip("/")
     bindir.mkdir(parents=True, exist_ok=True)
     for link in ("python", "python3"):
-        os.symlink(f"python{python_minor}", bindir / link)
+        os.symlink(os.path.basename(python.executable), bindir / link)

@@ -11,22 +11,21 @@ from installer.destinations import SchemeDictionaryDestination
 from installer.sources import WheelFile
 
 from cognix.errors import StoreError
+from cognix.lock.model import PythonLayout
 
-SITE_PACKAGES = "/usr/lib/python3/dist-packages"
 
-
-def install_wheel(wheel: Path, python_minor: str, tree: Path, filename: str | None = None) -> None:
-    """Install wheel under tree with the image's paths; no bytecode, console scripts for /usr/bin/python3.X."""
+def install_wheel(wheel: Path, layout: PythonLayout, tree: Path, filename: str | None = None) -> None:
+    """Install wheel under tree with the image's paths; no bytecode, console scripts for the image's python."""
     scheme = {
-        "purelib": SITE_PACKAGES,
-        "platlib": SITE_PACKAGES,
-        "headers": f"/usr/include/python{python_minor}",
-        "scripts": "/usr/bin",
-        "data": "/usr",
+        "purelib": layout.site_packages,
+        "platlib": layout.site_packages,
+        "headers": layout.include,
+        "scripts": layout.scripts,
+        "data": layout.prefix,
     }
     destination = SchemeDictionaryDestination(
         scheme,
-        interpreter=f"/usr/bin/python{python_minor}",
+        interpreter=layout.executable,
         script_kind="posix",
         bytecode_optimization_levels=(),
         destdir=str(tree),

@@ -116,17 +116,28 @@ def test_requirements_file_is_a_directory(tmp_path: Path) -> None:
     ]
 
 
+SUPPORTED = "3.8 to 3.14 (a patch such as '3.11.4' means that minor)"
+
+
 @pytest.mark.parametrize(
     ("version", "message"),
     [
-        ("3.9", "unsupported Python version '3.9'; supported: 3.10, 3.11, 3.12, 3.13"),
-        ('"3.14.1"', "unsupported Python version '3.14.1'; supported: 3.10, 3.11, 3.12, 3.13"),
-        ('"2.7"', "expected a version like '3.11' or '3.11.4', got '2.7'; supported: 3.10, 3.11, 3.12, 3.13"),
+        ("3.99", "unsupported Python version '3.99'; supported: " + SUPPORTED),
+        ("3.1", "unsupported Python version '3.1'; supported: " + SUPPORTED),
+        ('"3.7.9"', "unsupported Python version '3.7.9'; supported: " + SUPPORTED),
+        ('"2.7"', "unsupported Python version '2.7'; supported: " + SUPPORTED),
+        ('"3"', "expected a version like '3.11' or '3.11.4', got '3'; supported: " + SUPPORTED),
     ],
 )
 def test_unsupported_python_version(tmp_path: Path, version: str, message: str) -> None:
     problems = problems_for(tmp_path, f"build:\n  python_version: {version}\n")
     assert problems == [f"cog.yaml:2:19: build.python_version: {message}"]
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.9", "3.10", "3.12", '"3.11.1"', "3.14", '"3.14.0"'])
+def test_every_cog_python_version_is_accepted(tmp_path: Path, version: str) -> None:
+    (tmp_path / "cog.yaml").write_text(f"build:\n  python_version: {version}\n")
+    assert load_config(tmp_path).build.python_minor == version.strip('"')[:4].rstrip(".")
 
 
 def test_bad_environment(tmp_path: Path) -> None:
@@ -231,7 +242,7 @@ def test_all_problems_are_collected(tmp_path: Path) -> None:
         build:
           gpu: maybe
           cuda: "10.2"
-          python_version: "3.8"
+          python_version: "2.7"
         predict: predict.py:P
         run: predict.py:P
         environment: [PYTHONPATH=/x]

@@ -111,11 +111,13 @@ def test_suite_for_python():
     assert (info.suite, info.glibc, info.python_minor) == ("bookworm", "2.36", "3.11")
     assert suite_for_python("3.11.4") == info
     assert (suite_for_python("3.13").suite, suite_for_python("3.13").glibc) == ("trixie", "2.41")
+    assert (suite_for_python("3.9").suite, suite_for_python("3.9").glibc) == ("bullseye", "2.31")
+    assert (suite_for_python("3.14").suite, suite_for_python("3.14").glibc) == ("forky", "2.43")
     with pytest.raises(LockError) as err:
         suite_for_python("3.12")
     text = str(err.value)
-    assert "3.11 (Debian bookworm)" in text and "3.13 (Debian trixie)" in text
-    assert "cognix init" in text and "nix build" in text
+    assert "3.9 (bullseye), 3.11 (bookworm), 3.13 (trixie), 3.14 (forky)" in text
+    assert "python-build-standalone" in text
 
 
 def test_base_packages():

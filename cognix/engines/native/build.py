@@ -39,19 +39,17 @@ def _load(model_dir: Path):
     from cognix.config import load_config
     from cognix.engines.nix import nix_only_reason
     from cognix.lock import load_lock
+    from cognix.lock.lockfile import LOCK_FILE, REFRESH
 
     # checked before cog.yaml and the lock: such a model may not even have a lock the native engine can read
     if (reason := nix_only_reason(model_dir)) is not None:
         raise CognixError(reason)
     config = load_config(model_dir)
     lock = load_lock(model_dir, config)
-    if lock.target.debian_suite is None:
+    if lock.target.debian_suite is None or (lock.target.python_source == "standalone") != (lock.python is not None):
         raise LockError(
-            f"python {lock.target.python_version} is not shipped by a Debian suite, so the native engine cannot "
-            "build it (it offers 3.11 from bookworm and 3.13 from trixie)",
-            where=str(model_dir / "cog.yaml"),
-            fix="set build.python_version to 3.11 or 3.13, or build with the Nix engine (`nix build`, see README)",
-        )
+            f"{LOCK_FILE} has no system base or interpreter for the native engine (python {lock.target.python_version}"
+            f", source {lock.target.python_source})", where=str(model_dir / LOCK_FILE), fix=REFRESH)
     return config, lock
 
 
@@ -73,9 +71,11 @@ def plan_model(
     extra = {MANIFEST_PATH: manifest_bytes(manifest)} if manifest is not None else {}
     files = E.fetch_all(lock, offline=offline, snapshot_url=snapshot_url, progress=progress)
     debs = E.deb_entries(lock, files)
+    python = [e for e in [E.python_entry(lock, files)] if e is not None]
     wheels = E.wheel_entries(lock, files)
-    base = [*debs, E.system_entry(lock, debs), *wheels, E.runtime_entry(lock)]
-    planned = [Planned("deb", e) for e in debs] + [Planned("system", base[len(debs)])]
+    system = E.system_entry(lock, debs)
+    base = [*debs, *python, system, *wheels, E.runtime_entry(lock)]
+    planned = [Planned("deb", e) for e in debs] + [Planned("python", e) for e in python] + [Planned("system", system)]
     planned += [Planned("wheel", e) for e in wheels] + [Planned("runtime", base[-1])]
     gpu_dirs = E.gpu_lib_dirs(lock) if config.build.gpu else []
     env = image_env(config, gpu_lib_dirs=gpu_dirs)
@@ -87,7 +87,8 @@ def plan_model(
     planned += [Planned("weights", e) for e in weight_trees(lock, model_dir, progress=progress)]
     excluded = set(source_exclusions(lock))  # weights files arrive through their own layers or at start
     src_files = [f for f in E.source_files(model_dir) if f not in excluded]
-    schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files))
+    schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files),
+                             python=lock.target.layout().executable)
     planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra)))
 
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),

@@ -12,13 +12,14 @@ import httpx
 
 from cognix.errors import StoreError
 from cognix.image.plan import Entry
-from cognix.lock.model import Deb, Lock, Wheel
+from cognix.lock.model import Deb, Lock, StandalonePython, Wheel
 from cognix.progress import Progress, Silent
 from cognix.store import cache
-from cognix.store.deb import unpack_deb
+from cognix.store.deb import DEB_FORMAT, unpack_deb
 from cognix.store.entries import entry_key, make_entry
 from cognix.store.runtime import build_runtime_tree, runtime_files, runtime_key
 from cognix.store.source import copy_source, source_files
+from cognix.store.standalone import PATCH_FORMAT, unpack_standalone
 from cognix.store.system import SYSTEM_FORMAT, build_system_tree, ca_bundle
 from cognix.store.wheel import install_wheel
 
@@ -84,12 +85,24 @@ def fetch_wheel(wheel: Wheel, *, offline: bool, progress: Progress, client: http
                        client=client)
 
 
+def fetch_python(python: StandalonePython, *, offline: bool, progress: Progress, client: httpx.Client) -> Path:
+    try:
+        return cache.fetch(python.url, python.sha256, python.size, python.filename, offline=offline,
+                           progress=progress, client=client)
+    except cache.NotFound:
+        raise StoreError(f"the interpreter archive {python.filename} is gone from its mirror", where=python.url,
+                         fix="`cognix import-inputs DIR` from a machine that has it, or run `cognix lock --python-mirror "
+                             "URL` against a mirror that keeps python-build-standalone's releases") from None
+
+
 def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
               progress: Progress | None = None) -> dict[str, Path]:
-    """sha256 -> cached file for every .deb and wheel of the lock."""
+    """sha256 -> cached file for every .deb and wheel of the lock (and its standalone interpreter)."""
     progress = progress or Silent()
     out: dict[str, Path] = {}
     with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0)) as client:
+        if lock.python is not None:
+            out[lock.python.sha256] = fetch_python(lock.python, offline=offline, progress=progress, client=client)
         for deb in lock.debs:
             out[deb.sha256] = fetch_deb(deb, offline=offline, snapshot_url=snapshot_url, progress=progress,
                                         client=client)
@@ -104,41 +117,61 @@ def deb_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
     for deb in lock.debs:
         path = files[deb.sha256]
         result.append(make_entry(
-            entry_key("deb", deb.sha256), deb_entry_name(deb),
+            entry_key("deb", deb.sha256, DEB_FORMAT), deb_entry_name(deb),
             lambda tree, p=path, d=deb: unpack_deb(cache.verify_cached(p, d.sha256, d.size, d.filename), tree),
             version=deb.version, references=[names[d] for d in deb.depends if d in names],
         ))
     return result
 
 
+def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
+    """The standalone interpreter's tree, or None when the interpreter is Debian's (then it comes as debs)."""
+    python = lock.python
+    if python is None:
+        return None
+    layout = lock.target.layout()
+    path = files[python.sha256]
+    return make_entry(
+        entry_key("python", python.sha256, layout.prefix, PATCH_FORMAT), f"python/cpython-{python.version}",
+        lambda tree: unpack_standalone(cache.verify_cached(path, python.sha256, python.size, python.filename), tree,
+                                       layout.prefix, lock.target.python_version),
+        version=python.version, references=[deb_entry_name(d) for d in lock.debs if d.package == "libc6"])
+
+
 def wheel_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
     names = {w.name: wheel_entry_name(w) for w in lock.wheels}
-    minor = lock.target.python_version
+    layout = lock.target.layout()
     result = []
     for wheel in lock.wheels:
         path = files[wheel.sha256]
         result.append(make_entry(
-            entry_key("wheel", wheel.sha256, minor), wheel_entry_name(wheel),
-            lambda tree, p=path, w=wheel: install_wheel(cache.verify_cached(p, w.sha256, w.size, w.filename), minor,
+            entry_key("wheel", wheel.sha256, *_layout_key(layout)), wheel_entry_name(wheel),
+            lambda tree, p=path, w=wheel: install_wheel(cache.verify_cached(p, w.sha256, w.size, w.filename), layout,
                                                         tree, w.filename),
             version=wheel.version, references=[names[d] for d in wheel.dependencies if d in names],
         ))
     return result
 
 
+def _layout_key(layout) -> tuple[str, ...]:
+    """What of the interpreter's layout a tree depends on (for the store key)."""
+    return (layout.executable, layout.site_packages, layout.include, layout.scripts, layout.prefix)
+
+
 def runtime_entry(lock: Lock) -> Entry:
     files = runtime_files()
     version = lock.runtime.version if lock.runtime else ""
     refs = [wheel_entry_name(w) for w in lock.wheels if w.requested]
-    return make_entry(entry_key("runtime", runtime_key(files)), "runtime",
-                      lambda tree: build_runtime_tree(tree, files), version=version, references=refs)
+    layout = lock.target.layout()
+    return make_entry(entry_key("runtime", runtime_key(files), layout.site_packages), "runtime",
+                      lambda tree: build_runtime_tree(tree, files, layout), version=version, references=refs)
 
 
 def system_entry(lock: Lock, debs: list[Entry]) -> Entry:
     pem = ca_bundle([Path(e.root) for e in debs])
-    minor = lock.target.python_version
-    key = entry_key("system", SYSTEM_FORMAT, minor, hashlib.sha256(pem).hexdigest())
-    return make_entry(key, "system", lambda tree: build_system_tree(tree, python_minor=minor, ca_pem=pem),
+    layout = lock.target.layout()
+    key = entry_key("system", SYSTEM_FORMAT, *_layout_key(layout), hashlib.sha256(pem).hexdigest())
+    return make_entry(key, "system", lambda tree: build_system_tree(tree, python=layout, ca_pem=pem),
                       references=sorted(e.name for e in debs))
 
 
@@ -173,11 +206,12 @@ def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None,
 def gpu_lib_dirs(lock: Lock) -> list[str]:
     """The nvidia-* wheels' lib directories, for LD_LIBRARY_PATH."""
     dirs = []
+    site = lock.target.layout().site_packages
     for wheel in lock.wheels:
         if m := re.fullmatch(r"nvidia-(.+)-cu\d+", wheel.name):
-            dirs.append(f"/usr/lib/python3/dist-packages/nvidia/{m.group(1).replace('-', '_')}/lib")
+            dirs.append(f"{site}/nvidia/{m.group(1).replace('-', '_')}/lib")
     return sorted(set(dirs))
 
 
-__all__ = ["deb_entries", "fetch_all", "runtime_entry", "source_entry", "source_files", "system_entry",
+__all__ = ["deb_entries", "fetch_all", "python_entry", "runtime_entry", "source_entry", "source_files", "system_entry",
            "wheel_entries"]

@@ -12,7 +12,7 @@ from cognix.image.plan import Entry, ImageConfig, ImagePlan, Layer
 from cognix.store.system import USER
 
 # Kinds in the order their layers go into the image: least changing first, the model's source last.
-KIND_ORDER = ["deb", "system", "wheel", "runtime", "run", "weights", "src"]
+KIND_ORDER = ["deb", "python", "system", "wheel", "runtime", "run", "weights", "src"]
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 

@@ -31,10 +31,10 @@ def _env_dict(env: list[str]) -> dict[str, str]:
 
 
 def generate_schema(
-    entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str
+    entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str, *, python: str
 ) -> bytes:
-    """Run `python3 -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on."""
-    key = entry_key("schema", source_key, *(f"{e.name}={e.digest}" for e in entries), *env)
+    """Run `<python> -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on."""
+    key = entry_key("schema", source_key, python, *(f"{e.name}={e.digest}" for e in entries), *env)
     cached = cache_dir() / "schemas" / f"{key}.json"
     if cached.is_file():
         return cached.read_bytes()
@@ -45,7 +45,7 @@ def generate_schema(
         assemble(entries, tree, link=True)
         copy_source(model_dir, files, tree)
         env_map = _env_dict(env) | {"HOME": "/tmp"}
-        proc = run_in_tree(tree, ["/usr/bin/python3", "-m", "cognix.runtime.schema"], env=env_map, chdir="/src",
+        proc = run_in_tree(tree, [python, "-m", "cognix.runtime.schema"], env=env_map, chdir="/src",
                            timeout=600)
     finally:
         remove_tree(work)

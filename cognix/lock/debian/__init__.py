@@ -4,8 +4,10 @@ from cognix.lock.debian.resolve import EXCLUDED, DebResolution, resolve_debs
 from cognix.lock.debian.sources import AptSource, family_sources, read_apt_sources
 from cognix.lock.debian.suites import (
     BASE_PACKAGES,
+    STANDALONE_BASE,
     SUITES,
     SuiteInfo,
+    debian_offers,
     base_packages,
     run_step_packages,
     suite_for_python,
@@ -14,11 +16,13 @@ from cognix.lock.debian.suites import (
 __all__ = [
     "BASE_PACKAGES",
     "EXCLUDED",
+    "STANDALONE_BASE",
     "SUITES",
     "AptSource",
     "DebResolution",
     "SuiteInfo",
     "base_packages",
+    "debian_offers",
     "family_sources",
     "read_apt_sources",
     "resolve_debs",

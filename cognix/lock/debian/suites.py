@@ -16,11 +16,16 @@ class SuiteInfo:
     python_minor: str
 
 
-# glibc versions read from each suite's Packages index (libc6 2.36-9+deb12u*, 2.41-12+deb13u*).
+# Checked against each suite's Release and Packages files on the mirror (2026-12): python3.X and libc6 versions.
+# glibc caps the manylinux tags of the image's wheels.
 SUITES: dict[str, SuiteInfo] = {
-    "3.11": SuiteInfo(suite="bookworm", glibc="2.36", python_minor="3.11"),
-    "3.13": SuiteInfo(suite="trixie", glibc="2.41", python_minor="3.13"),
+    "3.9": SuiteInfo(suite="bullseye", glibc="2.31", python_minor="3.9"),  # libc6 2.31-13+deb11u*
+    "3.11": SuiteInfo(suite="bookworm", glibc="2.36", python_minor="3.11"),  # libc6 2.36-9+deb12u*
+    "3.13": SuiteInfo(suite="trixie", glibc="2.41", python_minor="3.13"),  # libc6 2.41-12+deb13u*
+    "3.14": SuiteInfo(suite="forky", glibc="2.43", python_minor="3.14"),  # libc6 2.43-*, python3.14 3.14.8-1
 }
+# The system base under a python-build-standalone interpreter (its builds need glibc 2.17 or newer).
+STANDALONE_BASE = SuiteInfo(suite="bookworm", glibc="2.36", python_minor="")
 
 
 def _minor(version: str) -> str:
@@ -33,27 +38,33 @@ def suite_for_python(minor: str) -> SuiteInfo:
     """The suite whose python3.X is this Python version; accepts '3.11' or '3.11.4'."""
     info = SUITES.get(_minor(minor))
     if info is None:
-        offered = ", ".join(f"{v} (Debian {i.suite})" for v, i in sorted(SUITES.items()))
         raise LockError(
-            f"python_version {minor!r} is not offered by the native engine, which takes Python from Debian; "
-            f"it offers {offered}",
+            f"python_version {minor!r} is not shipped by a Debian suite; Debian offers {debian_offers()}",
             where="cog.yaml: build.python_version",
-            fix=f"use one of {', '.join(sorted(SUITES))}, or build with the Nix engine (`cognix init`, then `nix build`), "
-            "which serves other Python versions",
+            fix="let `cognix lock` take it from python-build-standalone (the default, `--python-source auto`), "
+            f"or use one of {', '.join(SUITES)}",
         )
     return info
 
 
-def base_packages(minor: str) -> list[str]:
+def debian_offers() -> str:
+    return ", ".join(f"{v} ({i.suite})" for v, i in SUITES.items())
+
+
+def base_packages(minor: str, *, standalone: bool = False) -> list[str]:
     """What every image gets besides build.system_packages; their dependency closure comes from resolution.
 
     python3.X (not -minimal) so the whole stdlib is there (ssl, sqlite3, ctypes, lzma, ...); tini is the image's
     entrypoint (process reaper); ca-certificates gives the CA bundle for HTTPS; netbase gives /etc/services and
     /etc/protocols (socket.getservbyname); libstdc++6 because manylinux wheels may expect it from the system
-    (it is on the manylinux policy's allow-list, so auditwheel never bundles it).
+    (it is on the manylinux policy's allow-list, so auditwheel never bundles it). A standalone interpreter
+    brings its own stdlib and libraries and needs only glibc (libc6) from the base.
     """
+    common = ["tini", "ca-certificates", "netbase", "libstdc++6"]
+    if standalone:
+        return sorted([*common, "libc6"])
     info = suite_for_python(minor)
-    return sorted([f"python{info.python_minor}", "tini", "ca-certificates", "netbase", "libstdc++6"])
+    return sorted([f"python{info.python_minor}", *common])
 
 
 BASE_PACKAGES = base_packages
