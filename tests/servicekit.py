@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,3 +45,33 @@ def running_service(argv: list[str], ready_url: str, log_path: Path, *, name: st
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def static_files(root: Path) -> Iterator[tuple[str, list[str]]]:
+    """Serve `root` over HTTP on 127.0.0.1 until the block ends; yields (base URL, paths requested so far)."""
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **k) -> None:
+            super().__init__(*a, directory=str(root), **k)
+
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            super().do_GET()
+
+        def do_HEAD(self) -> None:
+            requests.append(self.path)
+            super().do_HEAD()
+
+        def log_message(self, *_a) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", requests
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

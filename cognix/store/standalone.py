@@ -47,9 +47,9 @@ def _check_link(rel: str, target: str, where: str) -> None:
         raise StoreError(f"link {rel} -> {target} points outside the interpreter", where=where)
 
 
-def unpack_standalone(archive: Path, tree: Path, prefix: str, minor: str) -> None:
+def unpack_standalone(archive: Path, tree: Path, prefix: str, minor: str, name: str | None = None) -> None:
     """Extract `archive` so that `python/...` lands at `tree/<prefix>/...`, then fix the build-time paths."""
-    where = archive.name
+    where = name or archive.name
     dest = tree / prefix.lstrip("/")
     dest.mkdir(parents=True, exist_ok=True)
     try:

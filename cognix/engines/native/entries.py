@@ -134,7 +134,7 @@ def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
     return make_entry(
         entry_key("python", python.sha256, layout.prefix, PATCH_FORMAT), f"python/cpython-{python.version}",
         lambda tree: unpack_standalone(cache.verify_cached(path, python.sha256, python.size, python.filename), tree,
-                                       layout.prefix, lock.target.python_version),
+                                       layout.prefix, lock.target.python_version, python.filename),
         version=python.version, references=[deb_entry_name(d) for d in lock.debs if d.package == "libc6"])
 
 
