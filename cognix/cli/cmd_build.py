@@ -38,10 +38,24 @@ def register(cli: click.Group) -> None:
     @click.option("--max-layers", type=click.IntRange(min=2), default=100, show_default=True)
     @click.option("--snapshot-url", help="Debian snapshot archive base URL, for .debs gone from the mirror.")
     @click.option("-o", "--out", type=click.Path(path_type=Path), help="Where to write the result (default ./result).")
+    @click.option("--frozen", is_flag=True, help="Refuse to lock: fail when lock.json is missing or stale.")
     def build_cmd(model_dir: Path, oci_layout: Path | None, offline: bool, root_user: bool, max_layers: int,
-                  snapshot_url: str | None, out: Path | None) -> None:
-        """Build the model's image with the native engine into ./result."""
+                  snapshot_url: str | None, out: Path | None, frozen: bool) -> None:
+        """Build the model's image with the native engine into ./result (locking first when lock.json is missing
+        or stale, unless --frozen)."""
+        from cognix.cli.cmd_lock import summary
+        from cognix.config import load_config
         from cognix.engines.native.build import build
+        from cognix.engines.nix import nix_only_reason
+        from cognix.lock.lockfile import ensure_lock
+
+        if nix_only_reason(model_dir) is None and (model_dir / "cog.yaml").is_file():
+            forbid = "--frozen" if frozen else "--offline" if offline else None
+            lock, reason = ensure_lock(model_dir, load_config(model_dir), frozen=forbid,
+                                       progress=terminal_progress(sys.stderr))
+            if reason is not None:
+                click.echo(f"{reason}: locked first (as `cognix lock` does)", err=True)
+                click.echo(summary(lock), err=True)
 
         result = build(model_dir, out=out, oci_layout=oci_layout, offline=offline, root_user=root_user,
                        max_layers=max_layers, snapshot_url=snapshot_url, progress=terminal_progress())

@@ -189,3 +189,28 @@ def load_lock(model_dir: Path, config: Any) -> Lock:
     if reason:
         raise LockError(f"{LOCK_FILE} is stale: {reason}; {REFRESH}")
     return lock
+
+
+def ensure_lock(model_dir: Path, config: Any, *, frozen: str | None = None, progress: Progress | None = None,
+                **lock_options: Any) -> tuple[Lock, str | None]:
+    """The model's fresh lock, and why it had to be made now (None when lock.json was already fresh).
+
+    A missing or stale lock.json is locked first, as `cargo build` and `uv run` do; `frozen` (the option that
+    forbids locking, e.g. "--frozen") refuses instead.
+    A malformed one is never replaced silently (read_lock's LockError).
+    """
+    model_dir = Path(model_dir)
+    if (model_dir / LOCK_FILE).is_file():
+        lock = read_lock(model_dir)
+        reason = staleness(lock, config, model_dir)
+        if reason is None:
+            return lock, None
+        reason = f"{LOCK_FILE} is stale ({reason})"
+    else:
+        reason = f"there is no {LOCK_FILE}"
+    if frozen:
+        raise LockError(f"{reason}, and {frozen} forbids locking", where=str(model_dir),
+                        fix=f"run `cognix lock` (and commit lock.json), or build without {frozen}")
+    lock = lock_model(model_dir, progress=progress, config=config, **lock_options)
+    write_lock(model_dir, lock)
+    return lock, reason

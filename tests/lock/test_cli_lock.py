@@ -65,3 +65,26 @@ def test_summary(model):
 
 def test_usage_error_exit_2():
     assert CliRunner().invoke(cli, ["lock", "--bogus"]).exit_code == 2
+
+
+def test_build_frozen_refuses_a_missing_or_stale_lock(model):
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["build", "--frozen", str(model)])
+    assert missing.exit_code == 1 and "there is no lock.json, and --frozen forbids locking" in missing.output
+    assert "Traceback" not in missing.output and not (model / "lock.json").exists()
+    write_lock(model, make_lock(model))
+    (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace("build:\n", "build:\n  gpu: true\n"))
+    stale = runner.invoke(cli, ["build", "--offline", str(model)])
+    assert stale.exit_code == 1 and "lock.json is stale (cog.yaml/requirements changed" in stale.output
+    assert "--offline forbids locking" in stale.output and not (model / "result").exists()
+
+
+@pytest.mark.slow
+def test_build_without_a_lock_locks_first_and_says_so(model, tmp_path, monkeypatch):
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    result = CliRunner().invoke(cli, ["build", str(model)])
+    assert result.exit_code == 0, result.output
+    assert "there is no lock.json: locked first (as `cognix lock` does)" in result.output
+    assert (model / "lock.json").is_file() and (model / "result").exists()
+    again = CliRunner().invoke(cli, ["build", "--frozen", str(model)])
+    assert again.exit_code == 0 and "locked first" not in again.output
