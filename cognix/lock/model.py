@@ -83,8 +83,21 @@ class LockOptions(_Strict):
     python_source: Literal["auto", "debian", "standalone"] = "auto"  # auto: Debian where a suite ships it
 
 
+class Sdist(_Strict):
+    """The source distribution a wheel is built from (in a sandbox) when the index has no wheel for the target."""
+
+    filename: str  # openai-whisper-20231117.tar.gz
+    url: str
+    sha256: str
+    size: int
+    build_requires: list[str] = Field(default_factory=list)  # "name==version" of Lock.build_wheels, sorted
+    compiles: bool = False  # has C/C++/Cython/Rust/Fortran sources or a CMake/Meson build: gets Lock.build_debs
+    reproducible: bool = True  # two builds from clean caches gave the same wheel bytes
+    note: str | None = None  # when not reproducible: which files of the wheel differ
+
+
 class Wheel(_Strict):
-    """One Python distribution: exactly one file chosen for the target."""
+    """One Python distribution: exactly one file chosen for the target (or built for it from `sdist`)."""
 
     name: str  # PEP 503 canonical name
     version: str
@@ -95,6 +108,8 @@ class Wheel(_Strict):
     dependencies: list[str] = Field(default_factory=list)  # canonical names, markers evaluated for the target
     requested: bool = False  # named directly by the model's requirements (or the runtime's)
     is_direct: bool = False  # requested by URL ("name @ https://...whl") rather than by version from an index
+    # Built from this sdist: filename, sha256 and size are then the built wheel's, url is the sdist's.
+    sdist: Sdist | None = None
 
 
 class Deb(_Strict):
@@ -147,6 +162,9 @@ class Lock(_Strict):
     weights: list[WeightSet] = Field(default_factory=list)  # cog.yaml order
     runtime: Runtime | None = None
     python: StandalonePython | None = None  # when target.python_source == "standalone"
+    # What sdist builds need and the image never gets: build requirements and the compiler toolchain.
+    build_wheels: list[Wheel] = Field(default_factory=list)  # sorted by (name, version)
+    build_debs: list[Deb] = Field(default_factory=list)  # sorted by package; the image's debs come on top
     options: LockOptions = Field(default_factory=LockOptions)
     index_urls: list[str] = Field(default_factory=list)  # the index(es) resolved against (no credentials)
     mirror: str | None = None  # Debian mirror base URL the debs were resolved against

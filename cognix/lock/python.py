@@ -13,7 +13,7 @@ import re
 import subprocess
 import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -47,9 +47,26 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class SourcePin:
+    """A package the index offers for the target only as a source distribution: its wheel is built later."""
+
+    name: str
+    version: str
+    sdist: Candidate  # sha256 and size known
+    dependencies: list[str]
+    requested: bool
+
+
+@dataclass(frozen=True)
 class Resolution:
     wheels: list[Wheel]
     index_urls: list[str]  # the indexes uv resolved against (no credentials)
+    sources: list[SourcePin] = field(default_factory=list)  # sdist-only packages, sorted by name
+
+
+# Build constraints for sdists (uv's metadata builds and cognix's own): setuptools 82 removed pkg_resources, which
+# the setup.py of many sdists still import; those sdists were written against a setuptools that had it.
+BUILD_CONSTRAINTS = ["setuptools<82"]
 
 
 @dataclass(frozen=True)
@@ -123,13 +140,15 @@ def _uv_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _UV_INDEX_ENV}
     env["UV_NO_PROGRESS"] = "1"
     env["NO_COLOR"] = "1"
+    env["UV_PYTHON_DOWNLOADS"] = "never"  # metadata builds of sdists use the machine's python, never a download
     return env
 
 
-def _common_args(target: Target, index: IndexConfig, find_links: list[str], options: list[str]) -> list[str]:
+def _common_args(target: Target, index: IndexConfig, find_links: list[str], options: list[str],
+                 *, sdists: bool = False) -> list[str]:
     args = [*uv_options(options), "--no-config", "--python-version", target.python_version,
-            "--python-platform", uv_platform(target),
-            "--only-binary", ":all:", "--no-header", "--quiet"]
+            "--python-platform", uv_platform(target), "--no-header", "--quiet"]
+    args += ["--build-constraint", "build-constraints.txt"] if sdists else ["--only-binary", ":all:"]
     if index.index_url:
         args += ["--index-url", index.index_url]
     for url in index.extra_index_urls:
@@ -162,16 +181,23 @@ _NO_WHEEL = [
 ]
 
 
+class NoWheelError(LockError):
+    """A package has no wheel for the target: resolving again with sdists allowed may still succeed."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+        super().__init__(
+            f"{package} has no wheel for the image's platform (linux x86_64, this Python); it is published only "
+            "as a source distribution or for other platforms",
+            fix=f"pin a version of {package} that ships a compatible wheel, or remove it")
+
+
 def resolution_error(stderr: str) -> LockError:
     """uv's failure as one LockError: names an sdist-only package, otherwise uv's explanation, condensed."""
     for pattern in _NO_WHEEL:
         match = pattern.search(stderr)
         if match:
-            name = match.group(1)
-            return LockError(
-                f"{name} has no wheel for the image's platform (linux x86_64, this Python); it is published only "
-                "as a source distribution or for other platforms, and cognix installs wheels only",
-                fix=f"pin a version of {name} that ships a compatible wheel, or remove it")
+            return NoWheelError(match.group(1))
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     text = " ".join(re.sub(r"^(error|cause|hint):\s*", "", ln) for ln in lines) or "uv failed without a message"
     return LockError(f"the Python requirements can't be resolved: {text}",
@@ -205,24 +231,33 @@ def parse_edges(text: str) -> dict[str, Pin]:
     return out
 
 
-def parse_pylock(text: str) -> dict[str, tuple[str, list[Candidate]]]:
-    """A PEP 751 pylock.toml -> name: (version, candidate wheel files); a direct URL's version may be ""."""
+@dataclass(frozen=True)
+class Offered:
+    """What the index offers for one chosen version: wheel files, and the sdist when there is one."""
+
+    version: str  # "" for a direct URL
+    wheels: list[Candidate]
+    sdist: Candidate | None = None
+
+
+def _candidate(f: dict) -> Candidate:
+    return Candidate(filename=f.get("name") or unquote(urlsplit(f["url"]).path.rsplit("/", 1)[-1]),
+                     url=f["url"], sha256=(f.get("hashes") or {}).get("sha256"), size=f.get("size"))
+
+
+def parse_pylock(text: str) -> dict[str, Offered]:
+    """A PEP 751 pylock.toml -> name: what is offered for the chosen version."""
     data = tomllib.loads(text)
-    out: dict[str, tuple[str, list[Candidate]]] = {}
+    out: dict[str, Offered] = {}
     for pkg in data.get("packages", []):
         name = canonicalize_name(pkg["name"])
         files = list(pkg.get("wheels", []))
         archive = pkg.get("archive")
         if archive and str(archive.get("url", "")).endswith(".whl"):
             files.append(archive)
-        cands = [
-            Candidate(
-                filename=f.get("name") or unquote(urlsplit(f["url"]).path.rsplit("/", 1)[-1]),
-                url=f["url"], sha256=(f.get("hashes") or {}).get("sha256"), size=f.get("size"),
-            )
-            for f in files if f.get("url")
-        ]
-        out[name] = (str(pkg.get("version", "")), cands)
+        sdist = pkg.get("sdist")
+        out[name] = Offered(str(pkg.get("version", "")), [_candidate(f) for f in files if f.get("url")],
+                            _candidate(sdist) if isinstance(sdist, dict) and sdist.get("url") else None)
     return out
 
 
@@ -269,23 +304,43 @@ def remote_size_and_hash(url: str, need_hash: bool) -> tuple[int, str | None]:
 
 def resolve_wheels(model_lines: list[str], runtime_lines: list[str], target: Target, index: IndexConfig,
                    *, find_links: list[str] | None = None, options: list[str] | None = None,
+                   allow_sdists: bool = True, constraints: list[str] | None = None,
                    progress: Progress | None = None) -> Resolution:
-    """Resolve model + runtime requirements for `target` with uv: one wheel per package, sorted by name."""
+    """Resolve model + runtime requirements for `target` with uv: one wheel per package, sorted by name.
+
+    Wheels only first; when a package has no wheel for the target and `allow_sdists`, again with source
+    distributions allowed: the packages still without a wheel come back as `sources`, their wheels to be built."""
     progress = progress or Silent()
     progress.start("resolving Python packages")
-    args = _common_args(target, index, find_links or [], options or [])
+    try:
+        result = _resolve(model_lines, runtime_lines, target, index, find_links or [], options or [], sdists=False,
+                          constraints=constraints or [])
+    except NoWheelError:
+        if not allow_sdists:
+            raise
+        result = _resolve(model_lines, runtime_lines, target, index, find_links or [], options or [], sdists=True,
+                          constraints=constraints or [])
+    progress.done()
+    return result
+
+
+def _resolve(model_lines: list[str], runtime_lines: list[str], target: Target, index: IndexConfig,
+             find_links: list[str], options: list[str], *, sdists: bool, constraints: list[str]) -> Resolution:
+    args = _common_args(target, index, find_links, options, sdists=sdists)
+    args += ["--constraint", "constraints.txt"] if constraints else []
     with tempfile.TemporaryDirectory(prefix="cognix-lock-") as tmp:
         cwd = Path(tmp)
         (cwd / "model.in").write_text("".join(f"{ln}\n" for ln in model_lines), encoding="utf-8")
         (cwd / "runtime.in").write_text("".join(f"{ln}\n" for ln in runtime_lines), encoding="utf-8")
+        (cwd / "build-constraints.txt").write_text("".join(f"{ln}\n" for ln in BUILD_CONSTRAINTS))
+        (cwd / "constraints.txt").write_text("".join(f"{ln}\n" for ln in constraints))
         inputs = ["model.in", "runtime.in"]
         text = _run_uv([*args, "--annotation-style", "line", "--emit-index-url", *inputs], cwd)
         _run_uv([*args, "--format", "pylock.toml", "-o", "pylock.toml", *inputs], cwd)
         pylock = parse_pylock((cwd / "pylock.toml").read_text(encoding="utf-8"))
     edges = parse_edges(text)
-    index_urls = _emitted_indexes(text)
     if set(edges) != set(pylock) or any(
-        pin.version is not None and pin.version != pylock[name][0] for name, pin in edges.items()
+        pin.version is not None and pin.version != pylock[name].version for name, pin in edges.items()
     ):
         raise LockError("the package index changed while locking (two resolutions differ)", fix="run it again")
     ranking = {t: i for i, t in enumerate(supported_tags(target))}
@@ -295,25 +350,35 @@ def resolve_wheels(model_lines: list[str], runtime_lines: list[str], target: Tar
             if parent in deps:
                 deps[parent].add(name)
     wheels: list[Wheel] = []
+    sources: list[SourcePin] = []
     for name in sorted(pylock):
-        version, cands = pylock[name]
-        is_direct = edges[name].version is None
-        cand = choose_wheel(name, version or "(direct URL)", cands, target, ranking)
-        if not is_remote(cand.url):
-            raise LockError(f"{name} resolved to a machine-local file ({cand.url})",
-                            fix="resolve against a remote index; local files can't be pinned in a lock")
-        if not version:  # a direct URL's version is in its wheel filename
-            version = str(parse_wheel_filename(cand.filename)[1])
-        size, sha = cand.size, cand.sha256
-        if size is None or not sha:
-            fetched_size, fetched_sha = remote_size_and_hash(cand.url, need_hash=not sha)
-            size, sha = fetched_size, sha or fetched_sha
-        wheels.append(Wheel(name=name, version=version, filename=cand.filename, url=cand.url, sha256=sha.lower(),
-                            size=size, dependencies=sorted(deps[name]), requested=edges[name].requested,
-                            is_direct=is_direct))
-        progress.advance()
-    progress.done()
-    return Resolution(wheels=wheels, index_urls=index_urls)
+        offered, pin = pylock[name], edges[name]
+        try:
+            cand = choose_wheel(name, offered.version or "(direct URL)", offered.wheels, target, ranking)
+        except LockError:
+            if not sdists or offered.sdist is None or pin.version is None:
+                raise
+            sources.append(SourcePin(name, offered.version, _pinned(offered.sdist, name), sorted(deps[name]),
+                                     pin.requested))
+            continue
+        cand = _pinned(cand, name)
+        version = offered.version or str(parse_wheel_filename(cand.filename)[1])  # a direct URL's is in its name
+        wheels.append(Wheel(name=name, version=version, filename=cand.filename, url=cand.url,
+                            sha256=str(cand.sha256), size=int(cand.size or 0), dependencies=sorted(deps[name]),
+                            requested=pin.requested, is_direct=pin.version is None))
+    return Resolution(wheels=wheels, index_urls=_emitted_indexes(text), sources=sources)
+
+
+def _pinned(cand: Candidate, name: str) -> Candidate:
+    """The candidate with its size and lower-case sha256 (fetched when the index gave none); remote only."""
+    if not is_remote(cand.url):
+        raise LockError(f"{name} resolved to a machine-local file ({cand.url})",
+                        fix="resolve against a remote index; local files can't be pinned in a lock")
+    size, sha = cand.size, cand.sha256
+    if size is None or not sha:
+        fetched_size, fetched_sha = remote_size_and_hash(cand.url, need_hash=not sha)
+        size, sha = fetched_size, sha or fetched_sha
+    return Candidate(cand.filename, cand.url, str(sha).lower(), int(size))
 
 
 def _emitted_indexes(text: str) -> list[str]:

@@ -93,8 +93,10 @@ hashes = { sha256 = "ff" }
 
 
 def test_parse_pylock():
-    version, files = parse_pylock(PYLOCK)["numpy"]
+    offered = parse_pylock(PYLOCK)["numpy"]
+    version, files = offered.version, offered.wheels
     assert version == "2.4.6"
+    assert offered.sdist is not None and (offered.sdist.filename, offered.sdist.size) == ("numpy-2.4.6.tar.gz", 5)
     assert [f.filename for f in files] == [
         "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
         "numpy-2.4.6-cp311-cp311-musllinux_1_2_x86_64.whl",

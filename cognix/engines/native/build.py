@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cognix.engines.native import entries as E
 from cognix.engines.native.plan import Planned, image_config, image_env, make_plan
+from cognix.engines.native.sdists import built_wheels
 from cognix.engines.native.steps import generate_schema, run_commands_entry
 from cognix.errors import CognixError, LockError
 from cognix.image.plan import ImagePlan
@@ -70,9 +71,11 @@ def plan_model(
     manifest = manifest_for(lock)
     extra = {MANIFEST_PATH: manifest_bytes(manifest)} if manifest is not None else {}
     files = E.fetch_all(lock, offline=offline, snapshot_url=snapshot_url, progress=progress)
-    debs = E.deb_entries(lock, files)
+    lock, built = built_wheels(lock, offline=offline, progress=progress)  # wheels built from sdists
+    files |= built
+    debs = E.deb_entries(lock.debs, files)
     python = [e for e in [E.python_entry(lock, files)] if e is not None]
-    wheels = E.wheel_entries(lock, files)
+    wheels = E.wheel_entries(lock.wheels, lock.target.layout(), files)
     system = E.system_entry(lock, debs)
     base = [*debs, *python, system, *wheels, E.runtime_entry(lock)]
     planned = [Planned("deb", e) for e in debs] + [Planned("python", e) for e in python] + [Planned("system", system)]

@@ -12,7 +12,7 @@ import httpx
 
 from cognix.errors import StoreError
 from cognix.image.plan import Entry
-from cognix.lock.model import Deb, Lock, StandalonePython, Wheel
+from cognix.lock.model import Deb, Lock, PythonLayout, StandalonePython, Wheel
 from cognix.progress import Progress, Silent
 from cognix.store import cache
 from cognix.store.deb import DEB_FORMAT, unpack_deb
@@ -95,26 +95,40 @@ def fetch_python(python: StandalonePython, *, offline: bool, progress: Progress,
                              "URL` against a mirror that keeps python-build-standalone's releases") from None
 
 
+def fetch_sdist(wheel: Wheel, *, offline: bool, progress: Progress, client: httpx.Client | None = None) -> Path:
+    assert wheel.sdist is not None
+    s = wheel.sdist
+    return cache.fetch(s.url, s.sha256, s.size, s.filename, offline=offline, progress=progress, client=client)
+
+
 def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
-              progress: Progress | None = None) -> dict[str, Path]:
-    """sha256 -> cached file for every .deb and wheel of the lock (and its standalone interpreter)."""
+              progress: Progress | None = None, build_inputs: bool = False) -> dict[str, Path]:
+    """sha256 -> cached file for every .deb and downloadable wheel of the lock (and its standalone interpreter).
+
+    Wheels built from sdists are not downloads (cognix.engines.native.sdists makes them); with `build_inputs`,
+    what their builds need is fetched too: the sdists, build requirements and the toolchain's debs."""
     progress = progress or Silent()
     out: dict[str, Path] = {}
+    debs = [*lock.debs, *lock.build_debs] if build_inputs else lock.debs
+    wheels = [w for w in lock.wheels if w.sdist is None] + (lock.build_wheels if build_inputs else [])
     with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0)) as client:
         if lock.python is not None:
             out[lock.python.sha256] = fetch_python(lock.python, offline=offline, progress=progress, client=client)
-        for deb in lock.debs:
+        for deb in debs:
             out[deb.sha256] = fetch_deb(deb, offline=offline, snapshot_url=snapshot_url, progress=progress,
                                         client=client)
-        for wheel in lock.wheels:
+        for wheel in wheels:
             out[wheel.sha256] = fetch_wheel(wheel, offline=offline, progress=progress, client=client)
+        for wheel in lock.wheels if build_inputs else []:
+            if wheel.sdist is not None:
+                out[wheel.sdist.sha256] = fetch_sdist(wheel, offline=offline, progress=progress, client=client)
     return out
 
 
-def deb_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
-    names = {d.package: deb_entry_name(d) for d in lock.debs}
+def deb_entries(debs: list[Deb], files: dict[str, Path]) -> list[Entry]:
+    names = {d.package: deb_entry_name(d) for d in debs}
     result = []
-    for deb in lock.debs:
+    for deb in debs:
         path = files[deb.sha256]
         result.append(make_entry(
             entry_key("deb", deb.sha256, DEB_FORMAT), deb_entry_name(deb),
@@ -138,11 +152,10 @@ def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
         version=python.version, references=[deb_entry_name(d) for d in lock.debs if d.package == "libc6"])
 
 
-def wheel_entries(lock: Lock, files: dict[str, Path]) -> list[Entry]:
-    names = {w.name: wheel_entry_name(w) for w in lock.wheels}
-    layout = lock.target.layout()
+def wheel_entries(wheels: list[Wheel], layout: PythonLayout, files: dict[str, Path]) -> list[Entry]:
+    names = {w.name: wheel_entry_name(w) for w in wheels}
     result = []
-    for wheel in lock.wheels:
+    for wheel in wheels:
         path = files[wheel.sha256]
         result.append(make_entry(
             entry_key("wheel", wheel.sha256, *_layout_key(layout)), wheel_entry_name(wheel),

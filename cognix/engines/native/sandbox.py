@@ -58,8 +58,10 @@ def _replace(target: Path) -> None:
 
 
 def bwrap_command(
-    tree: Path, argv: list[str], *, writable: bool, env: dict[str, str], chdir: str = "/", share_net: bool = False
+    tree: Path, argv: list[str], *, writable: bool, env: dict[str, str], chdir: str = "/", share_net: bool = False,
+    binds: list[tuple[str, str, bool]] = (),
 ) -> list[str]:
+    """binds: (host path, path inside, writable) mounted over the tree, in order."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         raise StoreError(
@@ -72,6 +74,8 @@ def bwrap_command(
         cmd += ["--tmpfs", "/tmp"]
     if not share_net:
         cmd += ["--unshare-net"]
+    for host, inside, rw in binds:
+        cmd += ["--bind" if rw else "--ro-bind", host, inside]
     for name in sorted(env):  # after --clearenv, which bwrap applies where it appears
         cmd += ["--setenv", name, env[name]]
     return cmd + argv
@@ -86,11 +90,13 @@ def run_in_tree(
     chdir: str = "/",
     share_net: bool = False,
     timeout: float | None = None,
+    binds: list[tuple[str, str, bool]] = (),
 ) -> subprocess.CompletedProcess[bytes]:
     """Run argv in the tree under bubblewrap; no time limit unless asked (build.run steps may be long)."""
-    for mount_point in ("proc", "dev", "tmp"):  # bwrap mounts over these; a read-only root can't create them
-        (tree / mount_point).mkdir(exist_ok=True)
-    cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net)
+    # bwrap mounts over these; a read-only root can't create them
+    for mount_point in ("proc", "dev", "tmp", *(inside.lstrip("/") for _h, inside, _rw in binds)):
+        (tree / mount_point).mkdir(parents=True, exist_ok=True)
+    cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net, binds=list(binds))
     try:
         return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

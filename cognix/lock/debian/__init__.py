@@ -9,6 +9,7 @@ from cognix.lock.debian.suites import (
     SuiteInfo,
     debian_offers,
     base_packages,
+    build_packages,
     run_step_packages,
     suite_for_python,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "DebResolution",
     "SuiteInfo",
     "base_packages",
+    "build_packages",
     "debian_offers",
     "family_sources",
     "read_apt_sources",

@@ -193,6 +193,24 @@ def fetch_packages(release: Release, arch: str = "amd64", progress: Progress | N
     except (OSError, ValueError):
         pass
     base = f"{release.source.uri}/dists/{release.source.suite}"
+    data = fetch_verified(release, path, progress)
+    try:
+        records = parse_packages(_decompress(path, data))
+    except (lzma.LZMAError, OSError, EOFError) as exc:
+        raise LockError(f"cannot decompress {path}: {exc}", where=f"{base}/{path}") from None
+    _write_atomic(cached, json.dumps(records, separators=(",", ":")).encode())
+    _prune(cached.parent)
+    return records
+
+
+def fetch_verified(release: Release, path: str, progress: Progress | None = None) -> bytes:
+    """dists/<suite>/<path>, checked against the sha256 and size its Release file lists."""
+    progress = progress or Silent()
+    if path not in release.files:
+        raise LockError(f"the Release file lists no {path}",
+                        where=f"{release.source.uri}/dists/{release.source.suite}/Release")
+    sha256, size = release.files[path]
+    base = f"{release.source.uri}/dists/{release.source.suite}"
     # by-hash URLs never change under us while the mirror updates (no Release/Packages race).
     urls = [f"{base}/{path.rsplit('/', 1)[0]}/by-hash/SHA256/{sha256}"] if release.by_hash else []
     urls.append(f"{base}/{path}")
@@ -212,13 +230,7 @@ def fetch_packages(release: Release, arch: str = "amd64", progress: Progress | N
             where=f"{base}/{path}",
             fix="the mirror may be updating; retry in a few minutes or use another mirror",
         )
-    try:
-        records = parse_packages(_decompress(path, data))
-    except (lzma.LZMAError, OSError, EOFError) as exc:
-        raise LockError(f"cannot decompress {path}: {exc}", where=f"{base}/{path}") from None
-    _write_atomic(cached, json.dumps(records, separators=(",", ":")).encode())
-    _prune(cached.parent)
-    return records
+    return data
 
 
 def _prune(directory: Path) -> None:

@@ -58,6 +58,7 @@ class Candidate:
 @dataclass(frozen=True)
 class DebResolution:
     debs: list[Deb]  # sorted by package
+    build_debs: list[Deb]  # what building sdists needs on top of `debs` (sorted by package; never in the image)
     mirror: str  # base URI of the release suite
     release_dates: dict[str, str]  # suite -> Date: of its Release file, verbatim (every suite consulted)
 
@@ -298,14 +299,22 @@ def resolve_debs(
     progress: Progress | None = None,
     arch: str = "amd64",
     apt_root: Path = Path("/etc/apt"),
+    build_packages: list[str] = (),
 ) -> DebResolution:
     """Pin `packages` and their Depends/Pre-Depends closure from `suite`, `suite`-updates and `suite`-security.
 
     Mirrors come from the apt configuration under `apt_root`, or from `mirror` (release + updates) and
-    `security_mirror` (security); see cognix.lock.debian.sources.
+    `security_mirror` (security); see cognix.lock.debian.sources. `build_packages` (a compiler toolchain) are
+    resolved with `packages` from the same suites; what they add comes back as `build_debs`.
     """
     progress = progress or Silent()
     sources = family_sources(suite, mirror=mirror, security_mirror=security_mirror, apt_root=apt_root)
     universe = load_universe(sources, arch=arch, progress=progress)
     debs = resolve_universe(universe, packages, arch=arch)
-    return DebResolution(debs=debs, mirror=sources[0].uri, release_dates=dict(sorted(universe.dates.items())))
+    build_debs: list[Deb] = []
+    if build_packages:
+        image = {d.package for d in debs}
+        both = resolve_universe(universe, sorted(set(packages) | set(build_packages)), arch=arch)
+        build_debs = [d for d in both if d.package not in image]
+    return DebResolution(debs=debs, build_debs=build_debs, mirror=sources[0].uri,
+                         release_dates=dict(sorted(universe.dates.items())))

@@ -69,6 +69,15 @@ def base_packages(minor: str, *, standalone: bool = False) -> list[str]:
 
 BASE_PACKAGES = base_packages
 
+# What building a wheel from an sdist needs besides the image's own packages: a C/C++ toolchain and the shell tools
+# build scripts call. Debian never lists libc6-dev as a dependency of gcc (only a Recommends), so it is named here.
+TOOLCHAIN = ["bash", "coreutils", "dash", "g++", "gcc", "grep", "libc6-dev", "make", "pkg-config", "sed"]
+
+
+def build_packages(minor: str, *, standalone: bool = False) -> list[str]:
+    """The toolchain, and Debian's headers for its interpreter (a standalone one carries its own)."""
+    return sorted(TOOLCHAIN + ([] if standalone else [f"libpython{suite_for_python(minor).python_minor}-dev"]))
+
 
 def run_step_packages(has_run_steps: bool) -> list[str]:
     """What cog.yaml's build.run commands need on top: `/bin/sh` and the basic tools.
