@@ -96,11 +96,13 @@ def register(cli: click.Group) -> None:
         """Download every input of the lock into the cache."""
         from cognix.engines.native.build import _load
         from cognix.engines.native.entries import fetch_all
+        from cognix.engines.native.sdists import built_wheels
         from cognix.store.cache import cache_dir, disk_errors
 
         _config, lock = _load(model_dir.resolve())
         with disk_errors("fetching the lock's inputs", cache_dir()):
             files = fetch_all(lock, snapshot_url=snapshot_url, progress=terminal_progress())
+            files |= built_wheels(lock, progress=terminal_progress())[1]  # wheels the lock builds from sdists
         click.echo(f"{len(files)} inputs cached")
 
     @cli.command("export-inputs")

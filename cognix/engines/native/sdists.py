@@ -349,6 +349,10 @@ def built_wheels(lock: Lock, *, offline: bool = False,
         if wheel.sdist is None:
             wheels.append(wheel)
             continue
+        if (path := cache.cached(wheel.sha256, wheel.size)) is not None:  # the locked build itself (or imported)
+            wheels.append(wheel)
+            out[wheel.sha256] = path
+            continue
         built = build_wheel(lock, wheel.name, wheel.version, wheel.sdist, offline=offline, progress=progress)
         if built.sha256 != wheel.sha256:
             if wheel.sdist.reproducible:

@@ -1,0 +1,225 @@
+"""Wheels built from source distributions: reading sdists, the sandboxed build, reproducibility, clear failures.
+
+The slow tests serve two sdists of their own from a find-links page on 127.0.0.1 (a pure-Python one, and a C
+extension that links libzstd) and resolve everything else from the real package index and Debian mirror.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import textwrap
+import zipfile
+from pathlib import Path
+
+import dockerkit
+import pytest
+from servicekit import static_files
+
+from cognix.engines.native.build import build
+from cognix.engines.native.sdists import _unpack_source, build_spec, missing_in
+from cognix.errors import LockError, StoreError
+from cognix.lock import lock_model, write_lock
+from cognix.lock.sources import Missing, differing_members
+
+HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
+
+
+def _sdist(path: Path, files: dict[str, str], *, top: str = "probe-1.0") -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, text in sorted(files.items()):
+            data = textwrap.dedent(text).encode()
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode, info.mtime = len(data), 0o644, 1
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+PURE = {
+    "PKG-INFO": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
+    "setup.py": "from setuptools import setup\nsetup(name='probe', version='1.0', py_modules=['probe'])\n",
+    "probe.py": "ANSWER = 42\n",
+}
+C_EXT = {
+    "PKG-INFO": "Metadata-Version: 2.1\nName: cprobe\nVersion: 1.0\n",
+    "setup.py": """\
+        from setuptools import Extension, setup
+        setup(name="cprobe", version="1.0",
+              ext_modules=[Extension("cprobe", ["cprobe.c"], libraries=["zstd"])])
+        """,
+    "cprobe.c": """\
+        #include <Python.h>
+        #include <zstd.h>
+        static PyObject *version(PyObject *self, PyObject *args) { return PyLong_FromLong(ZSTD_versionNumber()); }
+        static PyMethodDef methods[] = {{"zstd_version", version, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
+        static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cprobe", NULL, -1, methods};
+        PyMODINIT_FUNC PyInit_cprobe(void) { return PyModule_Create(&module); }
+        """,
+}
+
+
+def test_build_spec_legacy_declared_and_compiled(tmp_path: Path) -> None:
+    legacy = build_spec(_sdist(tmp_path / "a.tar.gz", PURE), "probe-1.0.tar.gz")
+    assert (legacy.requires, legacy.backend, legacy.compiles) == (["setuptools>=40.8.0", "wheel"],
+                                                                   "setuptools.build_meta:__legacy__", False)
+    declared = build_spec(_sdist(tmp_path / "b.tar.gz", {**PURE, "pyproject.toml": """\
+        [build-system]
+        requires = ["hatchling>=1.0"]
+        build-backend = "hatchling.build"
+        backend-path = ["."]
+        """}), "probe-1.0.tar.gz")
+    assert (declared.requires, declared.backend, declared.backend_path) == (["hatchling>=1.0"], "hatchling.build",
+                                                                            ["."])
+    no_backend = build_spec(_sdist(tmp_path / "c.tar.gz", {**PURE, "pyproject.toml": "[build-system]\n"
+                                                           "requires = ['setuptools>=61']\n"}), "probe-1.0.tar.gz")
+    assert (no_backend.requires, no_backend.backend) == (["setuptools>=61"], "setuptools.build_meta:__legacy__")
+    assert build_spec(_sdist(tmp_path / "d.tar.gz", C_EXT, top="cprobe-1.0"), "cprobe-1.0.tar.gz").compiles
+
+
+def test_zip_sdists_and_bad_archives(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "z.zip", "w") as archive:
+        for name, text in PURE.items():
+            archive.writestr(f"probe-1.0/{name}", text)
+    assert build_spec(tmp_path / "z.zip", "probe-1.0.zip").backend == "setuptools.build_meta:__legacy__"
+    (tmp_path / "bad.tar.gz").write_bytes(b"nope")
+    with pytest.raises(StoreError, match="cannot read the source distribution"):
+        build_spec(tmp_path / "bad.tar.gz", "bad.tar.gz")
+    two_tops = tmp_path / "two.tar.gz"
+    with tarfile.open(two_tops, "w:gz") as tar:
+        for name in ("a/setup.py", "b/setup.py"):
+            info = tarfile.TarInfo(name)
+            tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(StoreError, match="one top-level directory"):
+        build_spec(two_tops, "two.tar.gz")
+
+
+def test_unpacking_refuses_paths_outside_the_source(tmp_path: Path) -> None:
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        tar.addfile(tarfile.TarInfo("probe-1.0/setup.py"), io.BytesIO(b""))
+        link = tarfile.TarInfo("probe-1.0/escape")
+        link.type, link.linkname = tarfile.SYMTYPE, "../../etc/passwd"
+        tar.addfile(link)
+    with pytest.raises(StoreError, match="outside the source tree"):
+        _unpack_source(evil, "evil.tar.gz", tmp_path / "out")
+
+
+def test_missing_things_are_read_from_build_logs() -> None:
+    log = "\n".join([
+        "cprobe.c:2:10: fatal error: zstd.h: No such file or directory",
+        "Package 'pangocairo' was not found",
+        "Package cairo was not found in the pkg-config search path.",
+        "No package 'libffi' found",
+        "/usr/bin/ld: cannot find -lsndfile: No such file or directory",
+        "/bin/sh: 1: cmake: not found",
+        "error: command 'gfortran' failed: No such file or directory",
+        "cprobe.c:2:10: fatal error: zstd.h: No such file or directory",  # repeats are reported once
+    ])
+    assert missing_in(log) == [Missing("header", "zstd.h"), Missing("pkg-config", "pangocairo"),
+                               Missing("pkg-config", "cairo"), Missing("pkg-config", "libffi"),
+                               Missing("library", "sndfile"), Missing("command", "cmake"),
+                               Missing("command", "gfortran")]
+    assert Missing("header", "pango/pango.h").pattern().fullmatch("usr/include/pango-1.0/pango/pango.h")
+    assert Missing("library", "zstd").pattern().fullmatch("usr/lib/x86_64-linux-gnu/libzstd.so")
+    assert Missing("pkg-config", "cairo").pattern().fullmatch("usr/lib/x86_64-linux-gnu/pkgconfig/cairo.pc")
+
+
+def test_differing_members(tmp_path: Path) -> None:
+    def wheel(path: Path, content: bytes, when: tuple) -> Path:
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr(zipfile.ZipInfo("probe.py", date_time=when), content)
+            z.writestr(zipfile.ZipInfo("probe-1.0.dist-info/RECORD", date_time=when), content)
+        return path
+
+    a = wheel(tmp_path / "a.whl", b"x", (1980, 1, 1, 0, 0, 0))
+    assert differing_members(a, wheel(tmp_path / "b.whl", b"y", (1980, 1, 1, 0, 0, 0))) == ["probe.py"]
+    assert differing_members(a, wheel(tmp_path / "c.whl", b"x", (2026, 1, 1, 0, 0, 0))) == ["probe.py"]
+
+
+# --- real builds --------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def links(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("links")
+    _sdist(root / "probe-1.0.tar.gz", PURE)
+    _sdist(root / "cprobe-1.0.tar.gz", C_EXT, top="cprobe-1.0")
+    (root / "index.html").write_text("<html><body>" + "".join(
+        f'<a href="{n}">{n}</a>' for n in ("probe-1.0.tar.gz", "cprobe-1.0.tar.gz")) + "</body></html>")
+    with static_files(root) as (base, _requests):
+        yield base + "/"
+
+
+def _model(root: Path, links_url: str, packages: list[str], system_packages: list[str] = ()) -> Path:
+    model = root / "m"
+    shutil.copytree(HELLO, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
+    (model / "requirements.txt").write_text(f"--find-links {links_url}\n" + "".join(f"{p}\n" for p in packages))
+    system = "".join(f"    - {p}\n" for p in system_packages)
+    (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace(
+        "build:\n", "build:\n  python_requirements: requirements.txt\n" +
+        (f"  system_packages:\n{system}" if system else ""), 1))
+    return model
+
+
+@pytest.mark.slow
+def test_pure_python_sdist_is_built_reproducibly(tmp_path: Path, cache: Path, links: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(cache))
+    model = _model(tmp_path, links, ["probe==1.0"])
+    lock = lock_model(model)
+    probe = lock.wheel("probe")
+    assert probe is not None and probe.sdist is not None
+    assert probe.filename == "probe-1.0-py3-none-any.whl" and probe.url.endswith("/probe-1.0.tar.gz")
+    assert probe.sdist.reproducible and not probe.sdist.compiles
+    assert any(p.startswith("setuptools==") for p in probe.sdist.build_requires)
+    assert {f"{w.name}=={w.version}" for w in lock.build_wheels} >= set(probe.sdist.build_requires)
+    assert lock.build_debs and not any(d.package == "gcc" for d in lock.debs)  # the toolchain stays out of the image
+    write_lock(model, lock)
+    # a clean cache on "another machine": the wheel is built again and must have the locked bytes
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "clean-cache"))
+    result = build(model, out=tmp_path / "result")
+    assert any(e.name == "wheel/probe-1.0" for layer in result.plan.layers for e in layer.entries)
+
+
+@pytest.mark.slow
+def test_c_extension_sdist_with_its_library_listed(tmp_path: Path, cache: Path, links: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    dockerkit.docker_or_skip()
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(cache))
+    model = _model(tmp_path, links, ["cprobe==1.0"], ["libzstd-dev"])
+    lock = lock_model(model)
+    cprobe = lock.wheel("cprobe")
+    assert cprobe is not None and cprobe.sdist is not None and cprobe.sdist.compiles and cprobe.sdist.reproducible
+    assert cprobe.filename.startswith("cprobe-1.0-cp311-cp311-linux_x86_64")
+    assert any(d.package == "gcc" for d in lock.build_debs)
+    write_lock(model, lock)
+    result = build(model, out=tmp_path / "result")
+    dockerkit.load(result.result_path)
+    try:
+        with dockerkit.running(result.plan.repo_tag) as (base, cid):
+            dockerkit.wait_ready(base)
+            assert int(dockerkit.exec_python(cid, "import cprobe; print(cprobe.zstd_version())")) > 10000
+    finally:
+        dockerkit.remove_image(result.plan.repo_tag)
+
+
+@pytest.mark.slow
+def test_a_missing_library_names_the_debian_package(tmp_path: Path, cache: Path, links: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(cache))
+    model = _model(tmp_path, links, ["cprobe==1.0"])
+    with pytest.raises(LockError) as err:
+        lock_model(model)
+    text = err.value.message
+    assert "building cprobe 1.0 from its source distribution failed" in text
+    assert "fatal error: zstd.h: No such file or directory" in text  # the log's last lines
+    assert "it needs the header zstd.h (Debian package libzstd-dev)" in text
+    assert "add libzstd-dev to build.system_packages" in text
+    log = Path(text.split("(the whole log: ", 1)[1].split(")", 1)[0])
+    assert log.is_file() and "zstd.h" in log.read_text()
+    assert not (model / "lock.json").exists()
