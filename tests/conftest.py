@@ -27,3 +27,10 @@ def local_registry(tmp_path: Path) -> Iterator[str]:
     with running_service([binary, "serve", str(config)], f"http://127.0.0.1:{port}/v2/", tmp_path / "registry.log",
                          name="docker-registry", timeout=20):
         yield f"127.0.0.1:{port}"
+
+
+@pytest.fixture(autouse=True)
+def _no_pytorch_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests send traffic to 127.0.0.1 only: the PyTorch index (probed when a model lists torch) is a dead local
+    port unless a test serves one itself (it then sets COGNIX_TORCH_INDEX_URL or passes torch_index=)."""
+    monkeypatch.setenv("COGNIX_TORCH_INDEX_URL", f"http://127.0.0.1:{free_port()}/whl")

@@ -51,10 +51,13 @@ def register(cli: click.Group) -> None:
 
         if nix_only_reason(model_dir) is None and (model_dir / "cog.yaml").is_file():
             forbid = "--frozen" if frozen else "--offline" if offline else None
-            lock, reason = ensure_lock(model_dir, load_config(model_dir), frozen=forbid,
+            warnings: list[str] = []
+            lock, reason = ensure_lock(model_dir, load_config(model_dir), frozen=forbid, warnings=warnings,
                                        progress=terminal_progress(sys.stderr))
             if reason is not None:
                 click.echo(f"{reason}: locked first (as `cognix lock` does)", err=True)
+                for warning in warnings:
+                    click.echo(f"warning: {warning}", err=True)
                 click.echo(summary(lock), err=True)
 
         result = build(model_dir, out=out, oci_layout=oci_layout, offline=offline, root_user=root_user,

@@ -60,9 +60,13 @@ def register(cli: click.Group) -> None:
     @click.option("--python-mirror", metavar="URL",
                   help="Mirror of python-build-standalone's release downloads (default: uv's, or "
                        "$UV_PYTHON_INSTALL_MIRROR).")
+    @click.option("--torch-index", metavar="URL",
+                  help="PyTorch index base that CUDA (URL/cu118) and CPU (URL/cpu) torch builds come from, as Cog "
+                       "takes them (default: Cog's, or $COGNIX_TORCH_INDEX_URL). When it is unreachable, torch comes "
+                       "from the package index, with a warning.")
     @click.option("--check", is_flag=True, help="Only check that lock.json is present and fresh (exit 1 if not).")
     def lock_cmd(model_dir: Path, index_url: str | None, mirror: str | None, python_source: str | None,
-                 python_mirror: str | None, check: bool) -> None:
+                 python_mirror: str | None, torch_index: str | None, check: bool) -> None:
         """Resolve the model's Python packages, Debian packages and weights, and write lock.json."""
         from cognix.config import load_config
         from cognix.lock.lockfile import load_lock, lock_model, write_lock
@@ -74,8 +78,12 @@ def register(cli: click.Group) -> None:
             lock = load_lock(model_dir, load_config(model_dir))
             click.echo(f"{model_dir / 'lock.json'} is up to date ({len(lock.wheels)} wheels, {len(lock.debs)} debs)")
             return
+        warnings: list[str] = []
         lock = lock_model(model_dir, index_url=index_url, mirror=mirror, python_source=python_source,
-                          python_mirror=python_mirror, progress=terminal_progress(sys.stderr))
+                          python_mirror=python_mirror, progress=terminal_progress(sys.stderr),
+                          torch_index=torch_index, warnings=warnings)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         path = write_lock(model_dir, lock)
         click.echo(f"wrote {path}")
         click.echo(summary(lock))

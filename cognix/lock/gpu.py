@@ -1,4 +1,5 @@
-"""Keep torch and CUDA coherent for `build.gpu: true`: the CUDA version comes from (or must match) the locked torch."""
+"""Keep torch and CUDA coherent for `build.gpu: true`: the CUDA version comes from the locked torch, whose CUDA must
+have build.cuda's major (another minor is accepted with a warning). Which torch is locked: cognix.lock.torch."""
 
 from __future__ import annotations
 
@@ -45,9 +46,18 @@ def _same_cuda(wanted: str, built: str) -> bool:
     return built.split(".")[: len(want)] == want
 
 
-def gpu_versions(wheels: list[Wheel], *, gpu: bool, cuda: str | None,
-                 cudnn: str | None) -> tuple[str | None, str | None]:
-    """(cuda, cudnn) to record in the Target; raises LockError when torch and build.cuda disagree."""
+def gpu_versions(wheels: list[Wheel], *, gpu: bool, cuda: str | None, cudnn: str | None,
+                 warnings: list[str] | None = None, torch_index: bool = True,
+                 context: str = "") -> tuple[str | None, str | None]:
+    """(cuda, cudnn) to record in the Target.
+
+    A torch built for another minor of build.cuda's major is accepted, with a warning appended to `warnings`; another
+    major is a LockError naming the torch versions that fit (those of the PyTorch index too unless `torch_index` is
+    false). `context` is appended to both (e.g. why torch came from the package index).
+    """
+    from cognix.lock.torch_index import TORCH_INDEX_ENV
+    from cognix.lock.torch_table import cuda_tag, fits_text, fitting_versions
+
     if not gpu:
         return None, None
     built = cuda_of_torch(wheels)
@@ -57,10 +67,19 @@ def gpu_versions(wheels: list[Wheel], *, gpu: bool, cuda: str | None,
             f"build.gpu is true but the locked torch {torch.version} has no CUDA support",
             fix="require a CUDA build of torch (e.g. add the CUDA index with --extra-index-url), "
                 "or set build.gpu: false")
-    if cuda and built and not _same_cuda(cuda, built):
-        tag = "cu" + cuda.replace(".", "")[:3]
-        raise LockError(
-            f"build.cuda is {cuda} but the locked torch {torch.version if torch else ''} was built for CUDA {built}",
-            fix=f"set build.cuda: \"{built}\" (or remove build.cuda to take it from torch), or require a torch built "
-                f"for CUDA {cuda} (e.g. from its {tag} index via --extra-index-url)")
+    if cuda and built and torch is not None and not _same_cuda(cuda, built):
+        if cuda.split(".")[0] == built.split(".")[0]:
+            if warnings is not None:
+                warnings.append(f"build.cuda is {cuda} but the locked torch {torch.version} was built for CUDA "
+                                f"{built}: same major version, accepted{context}")
+        else:
+            tag = cuda_tag(cuda)
+            fitting = fitting_versions(cuda, torch_index=torch_index)
+            pin = f"pin a torch built for CUDA {cuda.split('.')[0]}.x (e.g. torch=={fitting[0]}), " if fitting else ""
+            reach = (f"the {tag} builds of the PyTorch index are used when it is reachable (--torch-index URL or "
+                     f"${TORCH_INDEX_ENV} names a mirror)")
+            raise LockError(
+                f"build.cuda is {cuda} but the locked torch {torch.version} was built for CUDA {built}{context}; "
+                f"{fits_text(cuda, torch_index=torch_index)}",
+                fix=f"{pin}set build.cuda: \"{built}\" (or remove build.cuda to take it from torch); {reach}")
     return (built or cuda), (cudnn_of(wheels) or cudnn)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -12,15 +14,16 @@ from pydantic import ValidationError
 import cognix
 from cognix.errors import LockError
 from cognix.fileio import write_atomic
-from cognix.lock.debian import base_packages, resolve_debs, run_step_packages
-from cognix.lock.gpu import gpu_versions
-from cognix.lock.index import choose_index
+from cognix.lock.debian import base_packages, build_packages, resolve_debs, run_step_packages
+from cognix.lock.index import IndexConfig, choose_index
 from cognix.lock.inputs import input_hash
 from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, LockOptions, Runtime, Target, WeightSet
-from cognix.lock.python import resolve_wheels, split_options
+from cognix.lock.python import Resolution, resolve_wheels, split_options
 from cognix.lock.runtime_pin import runtime_digest
+from cognix.lock.sources import SourceBuilder, lock_sources
 from cognix.lock.standalone import lock_standalone
 from cognix.lock.target import make_target, python_source_for
+from cognix.lock.torch import plan_torch
 from cognix.progress import Progress, Silent
 
 LOCK_FILE = "lock.json"
@@ -44,13 +47,16 @@ def lock_options(model_dir: Path, python_source: str | None = None) -> LockOptio
 
 def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | None = None,
                python_source: str | None = None, python_mirror: str | None = None,
-               progress: Progress | None = None, config: Any = None) -> Lock:
+               progress: Progress | None = None, config: Any = None, torch_index: str | None = None,
+               warnings: list[str] | None = None, builder: SourceBuilder | None = None) -> Lock:
     """Resolve everything the image needs for the model in `model_dir` and return the Lock (not written).
 
     python_source: "auto" (Debian's interpreter where a suite ships it, else python-build-standalone), "debian"
     or "standalone"; None keeps the existing lock's choice. python_mirror: python-build-standalone's mirror.
+    torch_index: the PyTorch index base (cognix.lock.torch); warnings: a list that gets the lock's warnings.
+    builder: what builds wheels from sdist-only packages (default: the native engine's sandbox).
     """
-    from cognix.config import load_config, requirements_of
+    from cognix.config import load_config
 
     model_dir = Path(model_dir)
     progress = progress or Silent()
@@ -59,49 +65,86 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     options = lock_options(model_dir, python_source)
     source = python_source_for(build.python_minor, options.python_source)
     target = make_target(build.python_minor, python_source=source, gpu=build.gpu)
-    python = lock_standalone(target.python_version, mirror=python_mirror, progress=progress) \
-        if source == "standalone" else None
+    system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Debian, the interpreter and the wheels resolve at once
+        debs_run = pool.submit(_resolve_debs, target, system_packages, toolchain=False, mirror=mirror,
+                               progress=Silent())
+        python_run = pool.submit(lock_standalone, target.python_version, mirror=python_mirror) \
+            if source == "standalone" else None
+        wheels = _lock_wheels(model_dir, config, target, index_url=index_url, torch_index=torch_index,
+                              progress=progress)
+        debs, build_debs, deb_mirror = debs_run.result()
+        python = python_run.result() if python_run is not None else None
+    if warnings is not None:
+        warnings.extend(wheels.warnings)
+    if wheels.resolution.sources:  # the toolchain too (the universe is cached by now)
+        debs, build_debs, deb_mirror = _resolve_debs(target, system_packages, toolchain=True, mirror=mirror,
+                                                     progress=progress)
+    lock = Lock(
+        format=LOCK_FORMAT_VERSION,
+        input_hash=input_hash(config, model_dir, options),
+        target=wheels.target,
+        config=config.cog_json(),
+        wheels=sorted(wheels.resolution.wheels, key=lambda w: w.name),
+        debs=sorted(debs, key=lambda d: (d.package, d.architecture)),
+        weights=_lock_weights(config, model_dir, progress) if config.weights else [],
+        runtime=Runtime(version=cognix.__version__, sha256=runtime_digest()),
+        python=python,
+        options=options,
+        index_urls=wheels.resolution.index_urls,
+        mirror=deb_mirror,
+        build_debs=build_debs,
+    )
+    if not wheels.resolution.sources:
+        return lock
+    if builder is None:  # the native engine builds sdists (the Nix engine builds them itself, from the same lock)
+        from cognix.engines.native.sdists import NativeBuilder
 
+        builder = NativeBuilder(progress=progress)
+    return lock_sources(lock, wheels.resolution.sources, index=wheels.index, options=wheels.options,
+                        builder=builder, mirror=mirror, progress=progress)
+
+
+@dataclass(frozen=True)
+class _Wheels:
+    resolution: Resolution
+    target: Target  # with the CUDA the locked torch has
+    index: IndexConfig
+    options: list[str]  # the requirements' resolver options
+    warnings: list[str]
+
+
+def _lock_wheels(model_dir: Path, config: Any, target: Target, *, index_url: str | None,
+                 torch_index: str | None, progress: Progress) -> _Wheels:
+    """The model's and the runtime's requirements resolved for the target, torch and CUDA as Cog does it."""
+    from cognix.config import requirements_of
+
+    build = config.build
     reqs = requirements_of(model_dir, config)
     model = split_options(list(reqs.lines))
     runtime = split_options(runtime_requirements())
     index = choose_index(option=index_url, model_index=model.index_url or reqs.index_url,
                          model_extras=list(reqs.extra_index_urls) + model.extra_index_urls)
-    resolution = resolve_wheels(model.lines, runtime.lines, target, index,
-                                find_links=list(reqs.find_links) + model.find_links,
+    torch = plan_torch(model, reqs, build, target, index=index, torch_index=torch_index)
+    resolution = resolve_wheels(torch.lines, runtime.lines, target, index,
+                                find_links=list(reqs.find_links) + model.find_links + torch.find_links,
                                 options=list(reqs.options), progress=progress)
-    cuda, cudnn = gpu_versions(resolution.wheels, gpu=build.gpu, cuda=build.cuda, cudnn=build.cudnn)
-    target = target.model_copy(update={"cuda": cuda, "cudnn": cudnn})
-
-    system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
-    debs, deb_mirror = _resolve_debs(target, system_packages, mirror=mirror, progress=progress)
-    weights = _lock_weights(config, model_dir, progress) if config.weights else []
-
-    return Lock(
-        format=LOCK_FORMAT_VERSION,
-        input_hash=input_hash(config, model_dir, options),
-        target=target,
-        config=config.cog_json(),
-        wheels=sorted(resolution.wheels, key=lambda w: w.name),
-        debs=sorted(debs, key=lambda d: (d.package, d.architecture)),
-        weights=weights,
-        runtime=Runtime(version=cognix.__version__, sha256=runtime_digest()),
-        python=python,
-        options=options,
-        index_urls=resolution.index_urls,
-        mirror=deb_mirror,
-    )
+    cuda, cudnn = torch.check(resolution.wheels)
+    return _Wheels(resolution, target.model_copy(update={"cuda": cuda, "cudnn": cudnn}), index, list(reqs.options),
+                   list(torch.warnings))
 
 
-def _resolve_debs(target: Target, system_packages: list[str], *, mirror: str | None,
-                  progress: Progress) -> tuple[list[Deb], str | None]:
-    """The Debian base (interpreter or not) and system packages; none when the target has no Debian base."""
+def _resolve_debs(target: Target, system_packages: list[str], *, toolchain: bool, mirror: str | None,
+                  progress: Progress) -> tuple[list[Deb], list[Deb], str | None]:
+    """The Debian base (interpreter or not) and system packages, and with `toolchain` what building sdists needs
+    on top; none when the target has no Debian base."""
     if target.debian_suite is None:
-        return [], None
-    base = base_packages(target.python_version, standalone=target.python_source == "standalone")
-    packages = sorted(set(base) | set(system_packages))
-    result = resolve_debs(target.debian_suite, packages, mirror=mirror, progress=progress)
-    return list(result.debs), result.mirror
+        return [], [], None
+    standalone = target.python_source == "standalone"
+    packages = sorted(set(base_packages(target.python_version, standalone=standalone)) | set(system_packages))
+    extra = build_packages(target.python_version, standalone=standalone) if toolchain else []
+    result = resolve_debs(target.debian_suite, packages, mirror=mirror, progress=progress, build_packages=extra)
+    return list(result.debs), list(result.build_debs), result.mirror
 
 
 def _lock_weights(config: Any, model_dir: Path, progress: Progress) -> list[WeightSet]:
@@ -124,8 +167,9 @@ def fetch_pip_metadata(lock: Lock) -> dict[str, Any]:
     """dream2nix's pip-module lock section: sources and the default target's dependency lists."""
     return {
         "sources": {
-            w.name: {"type": "url", "url": w.url, "sha256": w.sha256, "version": w.version,
-                     "is_direct": w.is_direct}
+            # a wheel built from an sdist: dream2nix builds it from the same sdist
+            w.name: {"type": "url", "url": w.url, "sha256": w.sdist.sha256 if w.sdist else w.sha256,
+                     "version": w.version, "is_direct": w.is_direct}
             for w in lock.wheels
         },
         "targets": {"default": {w.name: sorted(w.dependencies) for w in lock.wheels}},

@@ -13,6 +13,7 @@ import re
 import subprocess
 import tempfile
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -144,7 +145,7 @@ def _uv_env() -> dict[str, str]:
     return env
 
 
-def _common_args(target: Target, index: IndexConfig, find_links: list[str], options: list[str],
+def common_args(target: Target, index: IndexConfig, find_links: list[str], options: list[str],
                  *, sdists: bool = False) -> list[str]:
     args = [*uv_options(options), "--no-config", "--python-version", target.python_version,
             "--python-platform", uv_platform(target), "--no-header", "--quiet"]
@@ -160,7 +161,7 @@ def _common_args(target: Target, index: IndexConfig, find_links: list[str], opti
     return args
 
 
-def _run_uv(args: list[str], cwd: Path) -> str:
+def run_uv(args: list[str], cwd: Path) -> str:
     try:
         proc = subprocess.run([uv_bin(), "pip", "compile", *args], cwd=cwd, env=_uv_env(), capture_output=True,
                               text=True, timeout=600)
@@ -326,7 +327,7 @@ def resolve_wheels(model_lines: list[str], runtime_lines: list[str], target: Tar
 
 def _resolve(model_lines: list[str], runtime_lines: list[str], target: Target, index: IndexConfig,
              find_links: list[str], options: list[str], *, sdists: bool, constraints: list[str]) -> Resolution:
-    args = _common_args(target, index, find_links, options, sdists=sdists)
+    args = common_args(target, index, find_links, options, sdists=sdists)
     args += ["--constraint", "constraints.txt"] if constraints else []
     with tempfile.TemporaryDirectory(prefix="cognix-lock-") as tmp:
         cwd = Path(tmp)
@@ -335,8 +336,11 @@ def _resolve(model_lines: list[str], runtime_lines: list[str], target: Target, i
         (cwd / "build-constraints.txt").write_text("".join(f"{ln}\n" for ln in BUILD_CONSTRAINTS))
         (cwd / "constraints.txt").write_text("".join(f"{ln}\n" for ln in constraints))
         inputs = ["model.in", "runtime.in"]
-        text = _run_uv([*args, "--annotation-style", "line", "--emit-index-url", *inputs], cwd)
-        _run_uv([*args, "--format", "pylock.toml", "-o", "pylock.toml", *inputs], cwd)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # the same resolution in two output formats, at once
+            edges_run = pool.submit(run_uv, [*args, "--annotation-style", "line", "--emit-index-url", *inputs], cwd)
+            pylock_run = pool.submit(run_uv, [*args, "--format", "pylock.toml", "-o", "pylock.toml", *inputs], cwd)
+            text = edges_run.result()
+            pylock_run.result()
         pylock = parse_pylock((cwd / "pylock.toml").read_text(encoding="utf-8"))
     edges = parse_edges(text)
     if set(edges) != set(pylock) or any(

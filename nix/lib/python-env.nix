@@ -18,10 +18,7 @@
 }:
 let
   lib = pkgs.lib;
-  pythonAttr = "python" + lib.replaceStrings [ "." ] [ "" ] pythonVersion;
-  python =
-    pkgs.${pythonAttr}
-      or (throw "Python ${pythonVersion} is not in the pinned nixpkgs (no pkgs.${pythonAttr}); choose another build.python_version");
+  python = import ./python.nix pkgs pythonVersion;
 
   sources = lockData.fetchPipMetadata.sources;
 

@@ -64,9 +64,18 @@ def test_unsatisfiable_set_is_a_clear_error():
     assert "numpy" in msg and "Traceback" not in msg
 
 
-def test_sdist_only_package_is_named():
+def test_sdist_only_package_is_named_when_sdists_are_refused():
     with pytest.raises(LockError, match=r"^docopt has no wheel"):
-        resolve(["docopt==0.6.2"])
+        resolve_wheels(["docopt==0.6.2"], [], T311, choose_index(option=None, model_index=None, model_extras=[]),
+                       allow_sdists=False)
+
+
+def test_sdist_only_package_comes_back_as_a_source_to_build():
+    result = resolve_wheels(["docopt==0.6.2", "idna"], [], T311, choose_index(option=None, model_index=None, model_extras=[]))
+    assert [w.name for w in result.wheels] == ["idna"]
+    (pin,) = result.sources
+    assert (pin.name, pin.version, pin.requested) == ("docopt", "0.6.2", True)
+    assert pin.sdist.filename == "docopt-0.6.2.tar.gz" and len(str(pin.sdist.sha256)) == 64 and pin.sdist.size
 
 
 def _copy(tmp_path: Path) -> Path:

@@ -136,9 +136,15 @@ def parse_release(data: bytes, source: AptSource, *, signed: bool = False) -> Re
     )
 
 
+def index_sha256(release: Release, arch: str) -> str:
+    """The sha256 of the Packages index resolution reads from this suite (what a cached universe is keyed by)."""
+    return _choose_index(release, arch)[1]
+
+
 def _choose_index(release: Release, arch: str) -> tuple[str, str, int]:
     stem = f"{COMPONENT}/binary-{arch}/Packages"
-    for ext in (".xz", ".gz", ""):
+    # gzip before xz: ~30% more bytes, but it decompresses in a sixth of the time (0.3 s against 1.8 s for bookworm)
+    for ext in (".gz", ".xz", ""):
         if stem + ext in release.files:
             return (stem + ext, *release.files[stem + ext])
     raise LockError(
@@ -188,7 +194,7 @@ def fetch_packages(release: Release, arch: str = "amd64", progress: Progress | N
     cached = cache_dir() / "indexes" / f"{sha256}.v{_CACHE_FORMAT}.json"
     try:
         records = json.loads(cached.read_text())
-        os.utime(cached)  # marks it used, for _prune
+        os.utime(cached)  # marks it used, for prune
         return records
     except (OSError, ValueError):
         pass
@@ -199,7 +205,7 @@ def fetch_packages(release: Release, arch: str = "amd64", progress: Progress | N
     except (lzma.LZMAError, OSError, EOFError) as exc:
         raise LockError(f"cannot decompress {path}: {exc}", where=f"{base}/{path}") from None
     _write_atomic(cached, json.dumps(records, separators=(",", ":")).encode())
-    _prune(cached.parent)
+    prune(cached.parent)
     return records
 
 
@@ -233,7 +239,7 @@ def fetch_verified(release: Release, path: str, progress: Progress | None = None
     return data
 
 
-def _prune(directory: Path) -> None:
+def prune(directory: Path) -> None:
     """Drop parsed indexes unused for PRUNE_AFTER_S: every security update supersedes one (~1.4 MB each)."""
     now = time.time()
     for path in directory.glob("*.json"):

@@ -7,8 +7,13 @@ Conflicts/Breaks are not checked (a suite's candidates are co-installable by Deb
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
+import json
+import os
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +21,7 @@ from debian import deb822
 from debian.debian_support import version_compare
 
 from cognix.errors import LockError
+from cognix.fileio import write_atomic
 from cognix.lock.debian import index
 from cognix.lock.debian.sources import AptSource, family_sources
 from cognix.lock.model import Deb
@@ -269,25 +275,93 @@ def resolve_universe(universe: Universe, packages: list[str], *, arch: str = "am
     return debs
 
 
+_UNIVERSE_FORMAT = 1  # bump when Universe's cached form changes
+
+
+def _fetch_release(source: AptSource, first: bool) -> index.Release | None:
+    try:
+        return index.fetch_release(source)
+    except index.NotFound:
+        if first:
+            raise LockError(
+                f"suite {source.suite} is not at {source.uri} (no dists/{source.suite}/InRelease or Release)",
+                fix="check the Debian mirror option or apt's sources",
+            ) from None
+        return None
+
+
 def load_universe(
     sources: list[AptSource], *, arch: str = "amd64", progress: Progress | None = None
 ) -> Universe:
-    """Fetch and verify each suite's Release and Packages; suites after the first may be absent (skipped)."""
-    universe = Universe()
-    for i, source in enumerate(sources):
-        try:
-            release = index.fetch_release(source, progress)
-        except index.NotFound:
-            if i == 0:
-                raise LockError(
-                    f"suite {source.suite} is not at {source.uri} (no dists/{source.suite}/InRelease or Release)",
-                    fix="check the Debian mirror option or apt's sources",
-                ) from None
-            continue
-        universe.dates[source.suite] = release.date
-        universe.add_suite(source, index.fetch_packages(release, arch, progress), arch)
+    """Fetch and verify each suite's Release and Packages; suites after the first may be absent (skipped).
+
+    Release files are fetched on every lock (they say whether the indexes moved), all at once; the merged
+    universe of a family is cached, keyed by the sha256 of every index it was made from, so a lock against
+    unchanged suites reads one file instead of parsing three indexes."""
+    with ThreadPoolExecutor(max_workers=max(1, len(sources))) as pool:
+        releases = list(pool.map(lambda ia: _fetch_release(ia[1], ia[0] == 0), enumerate(sources)))
+    present = [(s, r) for s, r in zip(sources, releases) if r is not None]
+    key = hashlib.sha256(json.dumps([_UNIVERSE_FORMAT, arch, [[s.uri, s.suite, index.index_sha256(r, arch)]
+                                                               for s, r in present]]).encode()).hexdigest()
+    dates = {s.suite: r.date for s, r in present}
+    if (cached := _cached_universe(key, [s for s, _ in present])) is not None:
+        cached.dates = dates
+        return cached
+    with ThreadPoolExecutor(max_workers=max(1, len(present))) as pool:  # downloads overlap; parsing takes turns
+        indexes = list(pool.map(lambda sr: index.fetch_packages(sr[1], arch, progress), present))
+    universe = Universe(dates=dates)
+    for (source, _release), records in zip(present, indexes):
+        universe.add_suite(source, records, arch)
     universe.finish()
+    _store_universe(key, universe, [s for s, _ in present])
     return universe
+
+
+def _universe_path(key: str) -> Path:
+    return index.cache_dir() / "universes" / f"{key}.json"
+
+
+def _cached_universe(key: str, sources: list[AptSource]) -> Universe | None:
+    try:
+        data = json.loads(_universe_path(key).read_text())
+        os.utime(_universe_path(key))  # marks it used, for index.prune
+    except (OSError, ValueError):
+        return None
+    universe = Universe()
+    universe.candidates = _Stored(data["candidates"], sources)  # type: ignore[assignment]
+    universe.provides = data["provides"]  # [provider, version] pairs: read like the tuples they were
+    return universe
+
+
+class _Stored(dict):
+    """A cached universe's candidates, made into Candidate objects only when resolution asks for one (a lock
+    touches a few hundred of ~60,000)."""
+
+    def __init__(self, raw: dict[str, list], sources: list[AptSource]) -> None:
+        super().__init__(raw)
+        self.sources = sources
+
+    def __getitem__(self, name: str) -> Candidate:
+        value = super().__getitem__(name)
+        if isinstance(value, Candidate):
+            return value
+        version, fields, i = value
+        cand = Candidate(name, version, fields, self.sources[i])
+        super().__setitem__(name, cand)
+        return cand
+
+    def get(self, name: str, default: Candidate | None = None) -> Candidate | None:  # type: ignore[override]
+        return self[name] if name in self else default
+
+
+def _store_universe(key: str, universe: Universe, sources: list[AptSource]) -> None:
+    """Best effort: an unwritable cache only costs speed."""
+    where = {source: i for i, source in enumerate(sources)}
+    data = {"candidates": {n: [c.version, c.fields, where[c.source]] for n, c in universe.candidates.items()},
+            "provides": universe.provides}
+    with contextlib.suppress(OSError):
+        write_atomic(_universe_path(key), json.dumps(data, separators=(",", ":")).encode())
+        index.prune(_universe_path(key).parent)
 
 
 def resolve_debs(
