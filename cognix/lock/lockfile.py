@@ -15,7 +15,7 @@ import cognix
 from cognix.errors import LockError
 from cognix.fileio import write_atomic
 from cognix.lock.debian import base_packages, build_packages, resolve_debs, run_step_packages
-from cognix.lock.index import IndexConfig, choose_index
+from cognix.lock.index import IndexConfig, choose_index, redact
 from cognix.lock.inputs import input_hash
 from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, LockOptions, Runtime, Target, WeightSet
 from cognix.lock.python import Resolution, resolve_wheels, split_options
@@ -92,6 +92,7 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
         python=python,
         options=options,
         index_urls=wheels.resolution.index_urls,
+        find_links=wheels.find_links,
         mirror=deb_mirror,
         build_debs=build_debs,
     )
@@ -112,6 +113,7 @@ class _Wheels:
     index: IndexConfig
     options: list[str]  # the requirements' resolver options
     warnings: list[str]
+    find_links: list[str]  # as recorded: without credentials
 
 
 def _lock_wheels(model_dir: Path, config: Any, target: Target, *, index_url: str | None,
@@ -126,12 +128,12 @@ def _lock_wheels(model_dir: Path, config: Any, target: Target, *, index_url: str
     index = choose_index(option=index_url, model_index=model.index_url or reqs.index_url,
                          model_extras=list(reqs.extra_index_urls) + model.extra_index_urls)
     torch = plan_torch(model, reqs, build, target, index=index, torch_index=torch_index)
-    resolution = resolve_wheels(torch.lines, runtime.lines, target, index,
-                                find_links=list(reqs.find_links) + model.find_links + torch.find_links,
+    find_links = list(dict.fromkeys([*reqs.find_links, *model.find_links, *torch.find_links]))
+    resolution = resolve_wheels(torch.lines, runtime.lines, target, index, find_links=find_links,
                                 options=list(reqs.options), progress=progress)
     cuda, cudnn = torch.check(resolution.wheels)
     return _Wheels(resolution, target.model_copy(update={"cuda": cuda, "cudnn": cudnn}), index, list(reqs.options),
-                   list(torch.warnings))
+                   list(torch.warnings), [redact(u) for u in find_links])
 
 
 def _resolve_debs(target: Target, system_packages: list[str], *, toolchain: bool, mirror: str | None,

@@ -167,6 +167,7 @@ class Lock(_Strict):
     build_debs: list[Deb] = Field(default_factory=list)  # sorted by package; the image's debs come on top
     options: LockOptions = Field(default_factory=LockOptions)
     index_urls: list[str] = Field(default_factory=list)  # the index(es) resolved against (no credentials)
+    find_links: list[str] = Field(default_factory=list)  # find-links pages resolved against (no credentials)
     mirror: str | None = None  # Debian mirror base URL the debs were resolved against
 
     def wheel(self, name: str) -> Wheel | None:
