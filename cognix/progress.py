@@ -68,6 +68,15 @@ def _human(n: int) -> str:
     return str(n) if n < 10_000 else f"{n / 1e6:.1f}M"
 
 
+def human_size(n: float) -> str:
+    """A byte count as people read it: 512 B, 1.5 KiB, 3.7 GiB."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
 def terminal_progress(stream: TextIO | None = None) -> Progress:
     stream = stream or sys.stderr
     return Terminal(stream) if stream.isatty() else Silent()

@@ -9,14 +9,7 @@ import click
 
 from cognix.errors import LockError
 from cognix.lock.model import Lock
-
-
-def _human_size(n: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
+from cognix.progress import human_size
 
 
 def summary(lock: Lock) -> str:
@@ -37,15 +30,15 @@ def summary(lock: Lock) -> str:
         target += f", CUDA {t.cuda or 'unset'}" + (f", cuDNN {t.cudnn}" if t.cudnn else "")
     lines = [
         f"target: {target}",
-        f"wheels: {len(lock.wheels)} ({_human_size(wheel_bytes)})",
-        f"debs: {len(lock.debs)} ({_human_size(deb_bytes)})",
+        f"wheels: {len(lock.wheels)} ({human_size(wheel_bytes)})",
+        f"debs: {len(lock.debs)} ({human_size(deb_bytes)})",
     ]
     if lock.weights:
-        lines.append(f"weights: {len(weight_files)} files ({_human_size(weight_bytes)})")
+        lines.append(f"weights: {len(weight_files)} files ({human_size(weight_bytes)})")
     python_bytes = lock.python.size if lock.python is not None else 0
     if lock.python is not None:
-        lines.append(f"interpreter: {lock.python.filename} ({_human_size(python_bytes)})")
-    lines.append(f"total download: {_human_size(wheel_bytes + deb_bytes + weight_bytes + python_bytes)}")
+        lines.append(f"interpreter: {lock.python.filename} ({human_size(python_bytes)})")
+    lines.append(f"total download: {human_size(wheel_bytes + deb_bytes + weight_bytes + python_bytes)}")
     return "\n".join(lines)
 
 

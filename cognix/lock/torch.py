@@ -39,19 +39,12 @@ from cognix.lock.index import IndexConfig, redact
 from cognix.lock.model import Target, Wheel
 from cognix.lock.torch_index import TORCH_INDEX_ENV, page_versions, project_page, reachable, torch_index_base
 from cognix.lock.torch_table import RELEASES, best_build, cuda_of_tag, cuda_parts, fits_text, release_of, same_major
+from cognix.progress import human_size
 
 FAMILY = ("torch", "torchvision", "torchaudio")
 
 
 # ---- the plan: rewritten requirement lines, find-links, warnings ---------------------------------------------------
-
-def _human_size(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n} B"  # pragma: no cover
-
 
 @dataclass
 class TorchPlan:
@@ -91,7 +84,7 @@ class TorchPlan:
     def _cpu_warning(self, torch: Wheel | None, nvidia: list[Wheel]) -> None:
         if torch is None or not nvidia:
             return
-        size = _human_size(sum(w.size for w in nvidia))
+        size = human_size(sum(w.size for w in nvidia))
         wheels = f"{len(nvidia)} CUDA wheel{'s' if len(nvidia) != 1 else ''}"
         pulls = (f"torch {torch.version} from the package index pulls in {wheels} (nvidia-*, {size}) that a CPU "
                  "image does not use")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import lzma
-import os
 import posixpath
 import subprocess
 import tarfile
 from pathlib import Path
 
 from cognix.errors import StoreError
+from cognix.store.tarx import write_member
 
 
 def _ar_members(data: bytes, where: str) -> dict[str, bytes]:
@@ -89,24 +89,6 @@ def unpack_deb(deb: Path, tree: Path) -> None:
             rel = merged_path(original)
             if rel in MERGED_DIRS:
                 continue  # a package shipping /lib64 as a link itself: the system entry makes these
-            target = tree / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if member.isdir():
-                target.mkdir(exist_ok=True)
-                os.chmod(target, (member.mode & 0o7777) | 0o700)
-            elif member.issym():
-                if target.is_symlink() or target.exists():
-                    target.unlink()
-                os.symlink(_merged_link(original, rel, member.linkname), target)
-            elif member.islnk():
-                source = tree / merged_path(_safe(member.linkname, where))
-                if target.exists():
-                    target.unlink()
-                os.link(source, target)
-            elif member.isfile():
-                f = tar.extractfile(member)
-                assert f is not None
-                with open(target, "wb") as out:
-                    out.write(f.read())
-                os.chmod(target, (member.mode & 0o7777) | 0o600)
-            # device nodes, fifos: never needed in an image layer; skipped
+            write_member(tar, member, tree / rel,
+                         symlink_to=_merged_link(original, rel, member.linkname) if member.issym() else None,
+                         hardlink_from=tree / merged_path(_safe(member.linkname, where)) if member.islnk() else None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import posixpath
 import pprint
 import re
@@ -20,6 +19,7 @@ import tarfile
 from pathlib import Path
 
 from cognix.errors import StoreError
+from cognix.store.tarx import write_member
 
 ROOT = "python/"
 BUILD_PREFIX = "/install"
@@ -69,31 +69,13 @@ def unpack_standalone(archive: Path, tree: Path, prefix: str, minor: str, name: 
 
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, rel: str, where: str) -> None:
-    target = dest / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if member.isdir():
-        target.mkdir(exist_ok=True)
-        os.chmod(target, (member.mode & 0o7777) | 0o700)
-    elif member.issym():
+    source = None
+    if member.issym():
         _check_link(rel, member.linkname, where)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        os.symlink(member.linkname, target)
     elif member.islnk():
-        source = _member_path(member.linkname, where)
-        if source is None:
+        if (source := _member_path(member.linkname, where)) is None:
             raise StoreError(f"hard link {member.name} to the archive root", where=where)
-        if target.exists():
-            target.unlink()
-        os.link(dest / source, target)
-    elif member.isfile():
-        src = tar.extractfile(member)
-        assert src is not None
-        with open(target, "wb") as out:
-            while chunk := src.read(1 << 20):
-                out.write(chunk)
-        os.chmod(target, (member.mode & 0o7777) | 0o600)
-    # devices and fifos never belong to an interpreter: skipped
+    write_member(tar, member, dest / rel, hardlink_from=dest / source if source is not None else None)
 
 
 def patch_value(key: str, value: str, prefix: str) -> str:

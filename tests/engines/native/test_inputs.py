@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
+from servicekit import static_files
 
 from cognix.engines.native.entries import fetch_deb, snapshot_timestamp, snapshot_urls
 from cognix.errors import StoreError
@@ -29,23 +28,8 @@ def _deb(base: str, archive: str = "debian") -> Deb:
 def server(tmp_path: Path):
     root = tmp_path / "www"
     root.mkdir()
-    requests: list[str] = []
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k) -> None:
-            super().__init__(*a, directory=str(root), **k)
-
-        def do_GET(self) -> None:
-            requests.append(self.path)
-            super().do_GET()
-
-        def log_message(self, *_a) -> None:
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield root, f"http://127.0.0.1:{httpd.server_address[1]}", requests
-    httpd.shutdown()
+    with static_files(root) as (base, requests):
+        yield root, base, requests
 
 
 @pytest.fixture(autouse=True)
