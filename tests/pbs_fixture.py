@@ -14,7 +14,10 @@ import ast
 import contextlib
 import hashlib
 import io
+import os
+import re
 import shutil
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,26 +99,108 @@ def assemble(work: Path) -> bytes:
     return buf.getvalue()
 
 
+# --- from a local CPython build (pyenv's), for the versions Debian does not ship -----------------------------------
+
+_GLIBC = ("libc.so", "libm.so", "libpthread.so", "libdl.so", "librt.so", "libresolv.so", "libutil.so",
+          "ld-linux-x86-64.so", "linux-vdso.so")
+_SKIP = ("test", "tests", "idlelib", "tkinter", "turtledemo", "__pycache__", "_tkinter*", "*.a", "*.pyc")
+
+
+def local_cpython(minor: str) -> Path | None:
+    """A CPython `minor` installed under a prefix on this machine (pyenv's builds), or None."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    found = sorted((p for p in root.glob(f"{minor}.*") if (p / "bin" / f"python{minor}").is_file()
+                    and re.fullmatch(rf"{re.escape(minor)}\.\d+", p.name)),
+                   key=lambda p: int(p.name.rsplit(".", 1)[1]))
+    return found[-1] if found and shutil.which("patchelf") else None
+
+
+def _needed_libs(files: list[Path], prefix: Path) -> dict[str, Path]:
+    """soname -> host file of every shared library these ELF files load from outside the prefix, glibc aside."""
+    out: dict[str, Path] = {}
+    for f in files:
+        text = subprocess.run(["ldd", str(f)], capture_output=True, text=True, check=False).stdout
+        for line in text.splitlines():
+            match = re.match(r"\s*(\S+) => (/\S+)", line)
+            if match and not match.group(1).startswith(_GLIBC) and not match.group(2).startswith(str(prefix)):
+                out[match.group(1)] = Path(match.group(2)).resolve()
+    return out
+
+
+def assemble_from_prefix(prefix: Path, minor: str, work: Path) -> bytes:
+    """An install_only archive of the CPython at `prefix`, made self-contained as python-build-standalone's are:
+    the shared libraries its modules load copied into python/lib, every ELF file's RUNPATH relative ($ORIGIN),
+    the build prefix written `/install` in sysconfig and pkg-config data."""
+    root = work / f"root-{minor}" / "python"
+    (root / "bin").mkdir(parents=True)
+    shutil.copy2(prefix / "bin" / f"python{minor}", root / "bin" / f"python{minor}")
+    (root / "bin" / "python3").symlink_to(f"python{minor}")
+    shutil.copytree(prefix / "lib", root / "lib", symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
+    shutil.copytree(prefix / "include", root / "include", symlinks=True)
+    lib = root / "lib"
+    modules = sorted((lib / f"python{minor}" / "lib-dynload").glob("*.so"))
+    libpython = [p for p in lib.glob(f"libpython{minor}*.so*") if not p.is_symlink()]
+    for soname, host in _needed_libs([root / "bin" / f"python{minor}", *modules, *libpython], prefix).items():
+        shutil.copy2(host, lib / soname)
+        os.chmod(lib / soname, 0o755)
+        libpython.append(lib / soname)
+    for elf, rpath in [(root / "bin" / f"python{minor}", "$ORIGIN/../lib"), *((m, "$ORIGIN/../..") for m in modules),
+                       *((p, "$ORIGIN") for p in libpython)]:
+        subprocess.run(["patchelf", "--set-rpath", rpath, str(elf)], check=True, capture_output=True)
+    for path in [*lib.glob(f"python{minor}/_sysconfigdata_*.py"), *lib.glob("pkgconfig/*.pc")]:
+        if not path.is_symlink():
+            path.write_text(path.read_text().replace(str(prefix), "/install"))
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz", compresslevel=1) as tar:
+        tar.add(root, arcname="python")
+    return buf.getvalue()
+
+
+def archive_for(minor: str, work: Path) -> bytes | None:
+    """An install_only archive of CPython `minor` that really is that version, or None when none can be made here."""
+    if (prefix := local_cpython(minor)) is not None:
+        return assemble_from_prefix(prefix, minor, work)
+    return assemble(work) if minor == MINOR else None
+
+
+def placeholder() -> bytes:
+    """Bytes to pin when no real build of a version can be made here: enough for a lock, never for a build."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("python")
+        info.type = tarfile.DIRTYPE
+        tar.addfile(info)
+    return buf.getvalue()
+
+
 @dataclass(frozen=True)
 class Mirror:
     url: str  # what --python-mirror / UV_PYTHON_INSTALL_MIRROR takes
-    filename: str
-    sha256: str
+    filenames: dict[str, str]  # minor -> archive name
+    sha256: dict[str, str]
     requests: list[str]
+
+    @property
+    def filename(self) -> str:
+        return self.filenames[MINOR]
 
 
 @contextlib.contextmanager
-def standalone_mirror(work: Path, archive: bytes, *, sums: bool = True) -> Iterator[Mirror]:
-    """Serve `archive` where uv's download list, with this mirror applied, puts the newest 3.11 build."""
+def standalone_mirror(work: Path, archives: dict[str, bytes], *, sums: bool = True) -> Iterator[Mirror]:
+    """Serve each minor's archive where uv's download list, with this mirror applied, puts its newest build."""
     www = work / "www"
     www.mkdir(parents=True, exist_ok=True)
     with static_files(www) as (base, requests):
         url = f"{base}/pbs"
-        chosen = choose_download(list_downloads(url), MINOR)
-        release_dir = www / "pbs" / chosen.release
-        release_dir.mkdir(parents=True, exist_ok=True)
-        (release_dir / chosen.filename).write_bytes(archive)
-        sha = hashlib.sha256(archive).hexdigest()
-        if sums:
-            (release_dir / "SHA256SUMS").write_text(f"{'0' * 64}  other.tar.gz\n{sha}  {chosen.filename}\n")
-        yield Mirror(url, chosen.filename, sha, requests)
+        downloads = list_downloads(url)
+        names, shas = {}, {}
+        for minor, archive in archives.items():
+            chosen = choose_download(downloads, minor)
+            release_dir = www / "pbs" / chosen.release
+            release_dir.mkdir(parents=True, exist_ok=True)
+            (release_dir / chosen.filename).write_bytes(archive)
+            names[minor], shas[minor] = chosen.filename, hashlib.sha256(archive).hexdigest()
+            if sums:
+                with open(release_dir / "SHA256SUMS", "a") as f:
+                    f.write(f"{shas[minor]}  {chosen.filename}\n")
+        yield Mirror(url, names, shas, requests)

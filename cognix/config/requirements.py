@@ -16,6 +16,9 @@ from cognix.errors import ConfigError
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 # Per-requirement options the lock makes redundant (it pins its own hashes).
 _PER_REQUIREMENT = re.compile(r"\s+--(hash|config-settings|global-option|install-option)\b.*$")
+# Index options written after a requirement on its line ("torch==1.11.0 --extra-index-url=URL", as Cog models do in
+# python_packages): Cog splits them off and honours them (pip would silently ignore them there).
+_INLINE_INDEX = re.compile(r"\s+(--extra-index-url|--index-url|-i|--find-links|-f)(?:=|\s+)(\S+)")
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 # Option spellings -> what they mean; values are taken as `-i URL`, `-iURL`, `--index-url URL`, `--index-url=URL`.
 _VALUE_OPTIONS = {
@@ -71,7 +74,9 @@ class _Collector:
         if text.startswith("-"):
             self._option(text, where, base, stack)
             return
-        spec = _PER_REQUIREMENT.sub("", text).strip()
+        for match in _INLINE_INDEX.finditer(text):
+            self._option(f"{match.group(1)} {match.group(2)}", where, base, stack)
+        spec = _PER_REQUIREMENT.sub("", _INLINE_INDEX.sub("", text)).strip()
         if not _looks_like_path(spec):
             try:
                 Requirement(spec)

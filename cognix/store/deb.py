@@ -86,9 +86,9 @@ def unpack_deb(deb: Path, tree: Path) -> None:
             original = _safe(member.name, where)
             if not original:
                 continue
+            if original in MERGED_DIRS and not member.isdir():
+                continue  # a package shipping the merged-/usr links itself (base-files): the system entry makes these
             rel = merged_path(original)
-            if rel in MERGED_DIRS:
-                continue  # a package shipping /lib64 as a link itself: the system entry makes these
             write_member(tar, member, tree / rel,
                          symlink_to=_merged_link(original, rel, member.linkname) if member.issym() else None,
                          hardlink_from=tree / merged_path(_safe(member.linkname, where)) if member.islnk() else None)

@@ -135,3 +135,14 @@ def test_config_built_in_python_still_gets_requirements(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         requirements_of(tmp_path, missing)
     assert info.value.problems == ["cog.yaml: build.python_requirements: cannot read 'nope.txt': no such file"]
+
+
+def test_index_options_after_a_requirement_are_split_off(tmp_path: Path) -> None:
+    (tmp_path / "cog.yaml").write_text(
+        'build:\n  python_packages:\n'
+        '    - "torch==1.11.0 --extra-index-url=https://torch.invalid/whl/cu113"\n'
+        '    - "torchvision==0.12.0 -f https://links.invalid/torch_stable.html"\n')
+    reqs = requirements_of(tmp_path, load_config(tmp_path))
+    assert reqs.lines == ["torch==1.11.0", "torchvision==0.12.0"]
+    assert reqs.extra_index_urls == ["https://torch.invalid/whl/cu113"]
+    assert reqs.find_links == ["https://links.invalid/torch_stable.html"]

@@ -84,12 +84,12 @@ def test_standalone_interpreter_from_a_mirror(tmp_path: Path, cache: Path, pbs_a
     monkeypatch.setenv("COGNIX_CACHE_DIR", str(cache))
     libs = "".join(f"    - {p}\n" for p in pbs_fixture.FIXTURE_LIBS)
     model = _hello(tmp_path, pbs_fixture.MINOR, f"  system_packages:\n{libs}")
-    with pbs_fixture.standalone_mirror(tmp_path, pbs_archive) as mirror:
+    with pbs_fixture.standalone_mirror(tmp_path, {pbs_fixture.MINOR: pbs_archive}) as mirror:
         lock = lock_model(model, python_source="standalone", python_mirror=mirror.url)
         write_lock(model, lock)
         result = build(model, out=tmp_path / "result")  # fetches the archive from the mirror
         assert any(unquote(r).endswith(mirror.filename) for r in mirror.requests)
-    assert lock.python is not None and (lock.python.filename, lock.python.sha256) == (mirror.filename, mirror.sha256)
+    assert lock.python is not None and (lock.python.filename, lock.python.sha256) == (mirror.filename, mirror.sha256["3.11"])
     assert lock.options.python_source == "standalone" and lock.target.debian_suite == "bookworm"
     assert not any(d.package.startswith("python3") for d in lock.debs)  # the interpreter is not Debian's
     health, probe = _predict_and_probe(result, PROBE)

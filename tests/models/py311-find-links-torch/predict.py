@@ -1,0 +1,8 @@
+from cog import BasePredictor
+
+
+class Predictor(BasePredictor):
+    def predict(self) -> str:
+        import torch
+
+        return f"torch {torch.__version__} cuda={torch.cuda.is_available()}"
