@@ -15,7 +15,7 @@ def input_data(config: Any, model_dir: Path, options: LockOptions | None = None)
     from cognix.config import requirements_of
 
     reqs = requirements_of(Path(model_dir), config)
-    return {
+    data: dict[str, Any] = {
         "build": config.cog_json().get("build", {}),
         "requirements": {
             "lines": list(reqs.lines),
@@ -26,8 +26,11 @@ def input_data(config: Any, model_dir: Path, options: LockOptions | None = None)
         },
         "weights": [spec.model_dump(mode="json") for spec in config.weights],
         "format": LOCK_FORMAT_VERSION,
-        "options": (options or LockOptions()).model_dump(mode="json"),
     }
+    chosen = (options or LockOptions()).model_dump(mode="json", exclude_defaults=True)
+    if chosen:  # only options set away from their defaults: locks made before options existed stay fresh
+        data["options"] = chosen
+    return data
 
 
 def canonical_json(data: Any) -> str:

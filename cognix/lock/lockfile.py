@@ -36,13 +36,13 @@ def runtime_requirements() -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
 
 
-def lock_options(model_dir: Path, python_source: str | None = None) -> LockOptions:
-    """This lock's options: those given now, else the ones the existing lock.json was made with."""
+def lock_options(model_dir: Path, **given: str | None) -> LockOptions:
+    """This lock's options: those given now (python_source, python_mirror, torch_index), else the ones the existing
+    lock.json was made with, so `cognix lock` again (or `cognix build` re-locking) makes the same choices."""
     previous = _previous_lock(model_dir)
     options = previous.options if previous is not None else LockOptions()
-    if python_source is not None:
-        options = options.model_copy(update={"python_source": python_source})
-    return options
+    chosen = {k: (redact(v) if k != "python_source" else v) for k, v in given.items() if v is not None}
+    return options.model_copy(update=chosen)
 
 
 def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | None = None,
@@ -62,7 +62,9 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     progress = progress or Silent()
     config = config if config is not None else load_config(model_dir)
     build = config.build
-    options = lock_options(model_dir, python_source)
+    options = lock_options(model_dir, python_source=python_source, python_mirror=python_mirror,
+                           torch_index=torch_index)
+    python_mirror, torch_index = options.python_mirror, options.torch_index
     source = python_source_for(build.python_minor, options.python_source)
     target = make_target(build.python_minor, python_source=source, gpu=build.gpu)
     system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))

@@ -81,6 +81,8 @@ class LockOptions(_Strict):
     """Choices made on the command line, kept in lock.json so a re-lock or --check makes them again."""
 
     python_source: Literal["auto", "debian", "standalone"] = "auto"  # auto: Debian where a suite ships it
+    python_mirror: str | None = None  # python-build-standalone's mirror, when one was given (no credentials)
+    torch_index: str | None = None  # the PyTorch index base, when one was given (no credentials)
 
 
 class Sdist(_Strict):

@@ -146,10 +146,14 @@ def _uv_env() -> dict[str, str]:
 
 
 def common_args(target: Target, index: IndexConfig, find_links: list[str], options: list[str],
-                 *, sdists: bool = False) -> list[str]:
+                 *, sdists: frozenset[str] = frozenset()) -> list[str]:
+    """uv's arguments: wheels only, but for the `sdists` packages, which are taken from source."""
     args = [*uv_options(options), "--no-config", "--python-version", target.python_version,
-            "--python-platform", uv_platform(target), "--no-header", "--quiet"]
-    args += ["--build-constraint", "build-constraints.txt"] if sdists else ["--only-binary", ":all:"]
+            "--python-platform", uv_platform(target), "--no-header", "--quiet", "--only-binary", ":all:"]
+    for name in sorted(sdists):
+        args += ["--no-binary", name]
+    if sdists:
+        args += ["--build-constraint", "build-constraints.txt"]
     if index.index_url:
         args += ["--index-url", index.index_url]
     for url in index.extra_index_urls:
@@ -309,24 +313,32 @@ def resolve_wheels(model_lines: list[str], runtime_lines: list[str], target: Tar
                    progress: Progress | None = None) -> Resolution:
     """Resolve model + runtime requirements for `target` with uv: one wheel per package, sorted by name.
 
-    Wheels only first; when a package has no wheel for the target and `allow_sdists`, again with source
-    distributions allowed: the packages still without a wheel come back as `sources`, their wheels to be built."""
+    Wheels only; when a package has no wheel for the target and `allow_sdists`, again with that one package taken
+    from its source distribution (uv then reads its metadata, building it with this machine's Python when the sdist
+    does not declare it statically), and so on: those packages come back as `sources`, their wheels to be built."""
     progress = progress or Silent()
     progress.start("resolving Python packages")
-    try:
-        result = _resolve(model_lines, runtime_lines, target, index, find_links or [], options or [], sdists=False,
-                          constraints=constraints or [])
-    except NoWheelError:
-        if not allow_sdists:
-            raise
-        result = _resolve(model_lines, runtime_lines, target, index, find_links or [], options or [], sdists=True,
-                          constraints=constraints or [])
+    sdists: frozenset[str] = frozenset()
+    while True:  # each pass takes from source one more package that has no wheel for the target
+        try:
+            result = _resolve(model_lines, runtime_lines, target, index, find_links or [], options or [],
+                              sdists=sdists, constraints=constraints or [])
+            break
+        except NoWheelError as err:
+            name = canonicalize_name(err.package)
+            if not allow_sdists or name in sdists or len(sdists) >= _MAX_SDISTS:
+                raise
+            sdists = sdists | {name}
     progress.done()
     return result
 
 
+_MAX_SDISTS = 20  # passes, at most: one per sdist-only package
+
+
 def _resolve(model_lines: list[str], runtime_lines: list[str], target: Target, index: IndexConfig,
-             find_links: list[str], options: list[str], *, sdists: bool, constraints: list[str]) -> Resolution:
+             find_links: list[str], options: list[str], *, sdists: frozenset[str],
+             constraints: list[str]) -> Resolution:
     args = common_args(target, index, find_links, options, sdists=sdists)
     args += ["--constraint", "constraints.txt"] if constraints else []
     with tempfile.TemporaryDirectory(prefix="cognix-lock-") as tmp:
@@ -360,7 +372,7 @@ def _resolve(model_lines: list[str], runtime_lines: list[str], target: Target, i
         try:
             cand = choose_wheel(name, offered.version or "(direct URL)", offered.wheels, target, ranking)
         except LockError:
-            if not sdists or offered.sdist is None or pin.version is None:
+            if name not in sdists or offered.sdist is None or pin.version is None:
                 raise
             sources.append(SourcePin(name, offered.version, _pinned(offered.sdist, name), sorted(deps[name]),
                                      pin.requested))

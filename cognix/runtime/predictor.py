@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from cognix.runtime import _compat
 from cognix.runtime.shim import install_shim
 
 # Type kinds of one value (TypeSpec.kind).
@@ -373,7 +374,7 @@ def _source_facts(func: Callable) -> tuple[bool, dict[str, bool]]:
 
 def _type_hints(func: Callable, where: str) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(func, include_extras=True)
+        return _compat.function_type_hints(func)
     except Exception as err:  # unresolvable forward reference, bad annotation expression
         raise RunnerError(f"{where}: cannot resolve type annotations: {err}") from err
 
@@ -411,7 +412,7 @@ def _leaf_kind(tp: Any) -> str | None:
         return "file"
     if isinstance(tp, type) and issubclass(tp, os.PathLike):
         return "path"
-    if typing.is_typeddict(tp):
+    if _compat.is_typeddict(tp):
         return "object"
     return None
 
@@ -425,24 +426,23 @@ def _is_none(tp: Any) -> bool:
 
 
 def _union_args(tp: Any) -> tuple | None:
-    origin = typing.get_origin(tp)
-    if origin is typing.Union or (hasattr(types, "UnionType") and origin is types.UnionType):
-        return typing.get_args(tp)
+    if _compat.get_origin(tp) in _compat.UNION_ORIGINS:
+        return _compat.get_args(tp)
     return None
 
 
 def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
     """Reduce an annotation to a TypeSpec (RunnerError for unsupported ones)."""
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        base, *metadata = typing.get_args(tp)
+    origin = _compat.get_origin(tp)
+    if origin is _compat.Annotated:
+        base, *metadata = _compat.get_args(tp)
         if any(_is_opaque_marker(m) for m in metadata):
             # passed through untouched: an object, or an array of objects for list / list[T]
             inner = base
             if _union_args(base) is not None:
                 members = [a for a in _union_args(base) if not _is_none(a)]
                 inner = members[0] if len(members) == 1 else base
-            is_list = inner is list or typing.get_origin(inner) in (list, typing.List)
+            is_list = inner is list or _compat.get_origin(inner) in (list, typing.List)
             return TypeSpec(kind="object", opaque=True, repeated=is_list, nullable=inner is not base)
         return resolve_type(base, where, output=output)
     args = _union_args(tp)
@@ -458,7 +458,7 @@ def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
                 raise RunnerError(f"{where}: unions may only combine str, int, float, bool, dict/Any, list[T] and None")
         return TypeSpec(kind="union", members=specs, nullable=nullable)
     if origin in (list, typing.List, collections.abc.Sequence):
-        (item,) = typing.get_args(tp) or (Any,)
+        (item,) = _compat.get_args(tp) or (Any,)
         spec = resolve_type(item, where, output=output)
         if spec.repeated or (spec.nullable and not output):
             raise RunnerError(f"{where}: nested generics such as list[list[T]] or list[Optional[T]] are not supported")
@@ -466,7 +466,7 @@ def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
     if tp is list:
         return TypeSpec(kind="object", repeated=True) if not output else TypeSpec(kind="any", repeated=True)
     if origin in (dict, typing.Dict, collections.abc.Mapping):
-        args = typing.get_args(tp)
+        args = _compat.get_args(tp)
         values = resolve_type(args[1], where, output=output) if output and len(args) == 2 and args[1] is not Any else None
         return TypeSpec(kind="object", values=values)
     if output and _is_base_model(tp):
@@ -487,27 +487,32 @@ def _model_fields(model: type, where: str) -> list[tuple[str, TypeSpec, bool]]:
     out = []
     pydantic_fields = getattr(model, "model_fields", None) or getattr(model, "__fields__", None)
     if dataclasses.is_dataclass(model):
-        hints = typing.get_type_hints(model, include_extras=True)
+        hints = _compat.get_type_hints(model)
         for f in dataclasses.fields(model):
             has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
             out.append((f.name, resolve_type(hints[f.name], f"{where} field {f.name!r}", output=True), has_default))
     elif isinstance(pydantic_fields, dict):
-        hints = typing.get_type_hints(model, include_extras=True)
+        hints = _compat.get_type_hints(model)
         for fname, finfo in pydantic_fields.items():
             tp = hints.get(fname, getattr(finfo, "annotation", Any))
-            has_default = not _is_undefined(getattr(finfo, "default", ...)) or getattr(finfo, "default_factory", None)
+            required = getattr(finfo, "required", None)
+            if isinstance(required, bool):  # pydantic 1's ModelField: its default is None for required fields too
+                has_default = not required
+            else:
+                has_default = (not _is_undefined(getattr(finfo, "default", ...))
+                               or getattr(finfo, "default_factory", None))
             out.append((fname, resolve_type(tp, f"{where} field {fname!r}", output=True), bool(has_default)))
     else:
-        hints = typing.get_type_hints(model, include_extras=True)
+        hints = _compat.get_type_hints(model)
         for fname, tp in hints.items():
-            if fname.startswith("_") or typing.get_origin(tp) is typing.ClassVar:
+            if fname.startswith("_") or _compat.get_origin(tp) is typing.ClassVar:
                 continue
             out.append((fname, resolve_type(tp, f"{where} field {fname!r}", output=True), hasattr(model, fname)))
     return out
 
 
 def _output_spec(tp: Any, where: str) -> OutputSpec:
-    origin = typing.get_origin(tp)
+    origin = _compat.get_origin(tp)
     iter_origins = {
         collections.abc.Iterator: False,
         collections.abc.Generator: False,
@@ -526,10 +531,10 @@ def _output_spec(tp: Any, where: str) -> OutputSpec:
     ):
         concatenate = True
         is_async_iter = _is_cog_class(origin, "AsyncConcatenateIterator")
-        item = (typing.get_args(tp) or (str,))[0]
+        item = (_compat.get_args(tp) or (str,))[0]
     elif origin in iter_origins:
         is_async_iter = iter_origins[origin]
-        item = (typing.get_args(tp) or (Any,))[0]
+        item = (_compat.get_args(tp) or (Any,))[0]
     if is_async_iter is not None:
         spec = resolve_type(item, where, output=True)
         if spec.nullable or spec.repeated:

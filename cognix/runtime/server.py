@@ -46,7 +46,7 @@ NOT_READY = "Setup has not finished yet. Wait until it has finished, or GET /hea
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()  # noqa: UP017 - the runtime supports Python 3.10
+    return datetime.now(timezone.utc).isoformat()  # noqa: UP017 - datetime.UTC is 3.11+; the runtime supports 3.8
 
 
 class JSONResponse(Response):

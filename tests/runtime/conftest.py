@@ -19,6 +19,10 @@ import pytest
 
 MODELS = Path(__file__).parent / "models"
 REPO = Path(__file__).resolve().parents[2]
+# The interpreter the runtime's own processes run on (the server, `python -m cognix.runtime.schema`): by default the
+# one running the tests; COGNIX_RUNTIME_PYTHON=/path/to/venv/bin/python tests the runtime on another Python version
+# (that environment needs cognix/runtime/requirements.txt installed; see tests/runtime/test_runtime_pythons.py).
+RUNTIME_PYTHON = os.environ.get("COGNIX_RUNTIME_PYTHON") or sys.executable
 
 
 def free_port() -> int:
@@ -49,7 +53,7 @@ class ServerProcess:
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [
-                sys.executable,
+                RUNTIME_PYTHON,
                 "-m",
                 "cognix.runtime",
                 "--host",

@@ -11,7 +11,7 @@ import textwrap
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import pytest
 
@@ -21,12 +21,12 @@ from cognix.runtime.predictor import RunnerInfo, load_runner
 from cognix.runtime.schema import openapi_schema
 
 MODEL = """
-from typing import Optional
+from typing import List, Optional
 from cog import BasePredictor, File, Input, Path, Secret
 
 class Predictor(BasePredictor):
-    def predict(self, image: Path, images: list[Path] = Input(default=[]), doc: File = Input(default=None),
-                token: Secret = Input(default=None), keys: list[Secret] = Input(default=[]),
+    def predict(self, image: Path, images: List[Path] = Input(default=[]), doc: File = Input(default=None),
+                token: Secret = Input(default=None), keys: List[Secret] = Input(default=[]),
                 other: str = "x", maybe: Optional[Path] = None) -> str:
         return ""
 """
@@ -207,7 +207,7 @@ def test_pydantic_model_output() -> None:
 
     class Out(pydantic.BaseModel):
         a: int
-        b: list[str]
+        b: List[str]
 
     assert encode_output(Out(a=1, b=["x"])) == {"a": 1, "b": ["x"]}
 

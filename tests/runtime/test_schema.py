@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from cognix.runtime.schema import dumps, openapi_schema, title_case
 
 REFERENCE = Path("/work/shared/reference")
 REPO = Path(__file__).resolve().parents[2]
+RUNTIME_PYTHON = os.environ.get("COGNIX_RUNTIME_PYTHON") or sys.executable  # as in conftest.py
 
 
 def load(tmp_path: Path, source: str, ref: str = "predict.py:Predictor", mode: str = "predict") -> Runner:
@@ -222,7 +224,7 @@ def test_module_entry_prints_compact_json(tmp_path: Path) -> None:
     (tmp_path / "predict.py").write_text(EXAMPLE.replace("def setup(self) -> None:", "def setup(self) -> None:\n"
                                                          "        print('noise')") + "\nprint('import noise')\n")
     env = {"COG_PREDICT_TYPE_STUB": "predict.py:Predictor", "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "cognix.runtime.schema"], cwd=tmp_path, env=env,
+    result = subprocess.run([RUNTIME_PYTHON, "-m", "cognix.runtime.schema"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "import noise" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import inspect
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ from cognix.runtime.predictor import Runner, RunnerError, load_runner
 from cognix.runtime.shim import SHIM_DIR, install_shim
 
 install_shim()
+RUNTIME_PYTHON = os.environ.get("COGNIX_RUNTIME_PYTHON") or sys.executable  # as in conftest.py
 
 
 def load(tmp_path: Path, source: str, ref: str = "predict.py:Predictor", mode: str = "predict") -> Runner:
@@ -254,7 +256,7 @@ def test_install_shim_yields_to_an_installed_cog(tmp_path: Path) -> None:
     repo = str(Path(__file__).resolve().parents[2])
     probe = ("from cognix.runtime.shim import install_shim, SHIM_DIR; import sys; added = install_shim(); "
              "import cog; print(added, sys.path[-1] == str(SHIM_DIR), cog.__file__)")
-    run = lambda path: subprocess.run([sys.executable, "-c", probe], env={"PYTHONPATH": path, "PATH": "/usr/bin"},
+    run = lambda path: subprocess.run([RUNTIME_PYTHON, "-c", probe], env={"PYTHONPATH": path, "PATH": "/usr/bin"},
                                       capture_output=True, text=True, timeout=60, cwd=tmp_path).stdout.split()
     added, last, where = run(repo)
     assert (added, last) == ("True", "True") and where.startswith(str(SHIM_DIR))

@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 HELLO = REPO / "examples" / "hello"
 SHIM = REPO / "cognix" / "runtime" / "_shim"
 MODELS = Path(__file__).parent / "models"
+RUNTIME_PYTHON = os.environ.get("COGNIX_RUNTIME_PYTHON") or sys.executable  # as in conftest.py
 
 
 def _free_port() -> int:
@@ -79,7 +80,7 @@ def test_predict_file_input_against_url(tmp_path: Path) -> None:
         "PYTHONPATH": str(REPO),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cognix.runtime", "--host", "127.0.0.1"],
+        [RUNTIME_PYTHON, "-m", "cognix.runtime", "--host", "127.0.0.1"],
         cwd=MODELS / "basic",
         env=env,
         stdout=subprocess.DEVNULL,
@@ -143,7 +144,7 @@ def test_cog_server_http_entry_point() -> None:
     )
     proc = subprocess.Popen(
         [
-            sys.executable,
+            RUNTIME_PYTHON,
             "-m",
             "cog.server.http",
             "--host",
@@ -167,7 +168,7 @@ def test_cog_server_http_entry_point() -> None:
 def test_missing_runner_reference_exits_1() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COG")}
     result = subprocess.run(
-        [sys.executable, "-m", "cognix.runtime"],
+        [RUNTIME_PYTHON, "-m", "cognix.runtime"],
         env=env,
         capture_output=True,
         text=True,

@@ -12,7 +12,7 @@ from cognix.runtime.schema import openapi_schema
 from cognix.runtime.validation import validate_input
 
 MODEL = """
-from typing import Optional
+from typing import List, Optional
 from cog import BasePredictor, Input, Path, Secret
 
 class Predictor(BasePredictor):
@@ -21,14 +21,14 @@ class Predictor(BasePredictor):
         text: str = Input(min_length=2, max_length=5, regex="^[a-z]+$"),
         n: int = Input(default=1, ge=0, le=10),
         color: str = Input(default="red", choices=["red", "green"]),
-        tags: list[str] = Input(),
+        tags: List[str] = Input(),
         ratio: float = 0.5,
         flag: bool = False,
         note: Optional[str] = None,
         maybe: Optional[int] = Input(),
         image: Path = Input(default=None),
         token: Secret = Input(default=None),
-        scores: list[int] = Input(default=[1]),
+        scores: List[int] = Input(default=[1]),
     ) -> str:
         return text
 """

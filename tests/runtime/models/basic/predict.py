@@ -4,6 +4,7 @@
 import os
 import sys
 import time
+from typing import Optional
 
 from cog import BasePredictor, Input, Path, Secret, current_scope
 
@@ -20,9 +21,9 @@ class Predictor(BasePredictor):
         sleep: float = Input(default=0.0),
         crash: bool = Input(default=False),
         fail: bool = Input(default=False),
-        token: Secret | None = Input(default=None),
-        note: str | None = Input(default=None),
-        file: Path | None = Input(default=None),
+        token: Optional[Secret] = Input(default=None),
+        note: Optional[str] = Input(default=None),
+        file: Optional[Path] = Input(default=None),
     ) -> str:
         print(f"running text={text} n={n}")
         print("to stderr", file=sys.stderr)
