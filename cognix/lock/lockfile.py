@@ -68,8 +68,10 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     source = python_source_for(build.python_minor, options.python_source)
     target = make_target(build.python_minor, python_source=source, gpu=build.gpu)
     system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Debian, the interpreter and the wheels resolve at once
-        debs_run = pool.submit(_resolve_debs, target, system_packages, toolchain=False, mirror=mirror,
+    pool = ThreadPoolExecutor(max_workers=2)  # Debian, the interpreter and the wheels resolve at once
+    try:
+        # the toolchain for sdist builds too: resolving it costs little, the Release files are fetched once
+        debs_run = pool.submit(_resolve_debs, target, system_packages, toolchain=True, mirror=mirror,
                                progress=Silent())
         python_run = pool.submit(lock_standalone, target.python_version, mirror=python_mirror) \
             if source == "standalone" else None
@@ -77,11 +79,12 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
                               progress=progress)
         debs, build_debs, deb_mirror = debs_run.result()
         python = python_run.result() if python_run is not None else None
+    finally:  # a failure is reported now, not after the other resolutions finish
+        pool.shutdown(wait=False, cancel_futures=True)
     if warnings is not None:
         warnings.extend(wheels.warnings)
-    if wheels.resolution.sources:  # the toolchain too (the universe is cached by now)
-        debs, build_debs, deb_mirror = _resolve_debs(target, system_packages, toolchain=True, mirror=mirror,
-                                                     progress=progress)
+    if not wheels.resolution.sources:
+        build_debs = []
     lock = Lock(
         format=LOCK_FORMAT_VERSION,
         input_hash=input_hash(config, model_dir, options),

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from cognix.errors import CognixError, LockError, StoreError
 from cognix.lock.debian.contents import providers
 from cognix.lock.index import IndexConfig
 from cognix.lock.model import Lock, Sdist, Wheel
-from cognix.lock.python import BUILD_CONSTRAINTS, SourcePin, resolve_wheels
+from cognix.lock.python import BUILD_CONSTRAINTS, NoWheelError, SourcePin, resolve_wheels
+from cognix.lock.target import marker_environment
 from cognix.progress import Progress
 
 
@@ -104,38 +108,82 @@ def _pin(wheel: Wheel) -> str:
 def lock_sources(lock: Lock, pins: list[SourcePin], *, index: IndexConfig, options: list[str],
                  builder: SourceBuilder, mirror: str | None = None, progress: Progress | None = None) -> Lock:
     """`lock` with a wheel built for every sdist-only package, its build requirements pinned in build_wheels."""
-    pool: dict[str, Wheel] = {_pin(w): w for w in lock.build_wheels}
     built: list[Wheel] = []
     for pin in pins:
-        sdist = Sdist(filename=pin.sdist.filename, url=pin.sdist.url, sha256=str(pin.sdist.sha256),
-                      size=int(pin.sdist.size or 0))
-        info = builder.inspect(sdist)
-        requires = info.requires
-        sdist = sdist.model_copy(update={"compiles": info.compiles})
-        for _attempt in range(3):  # the backend may ask for more (get_requires_for_build_wheel), once or twice
-            env = resolve_wheels(requires, [], lock.target, index, options=options, allow_sdists=False,
-                                 constraints=BUILD_CONSTRAINTS, progress=progress).wheels
-            pool.update({_pin(w): w.model_copy(update={"requested": False}) for w in env})
-            sdist = sdist.model_copy(update={"build_requires": sorted(_pin(w) for w in env)})
-            lock = lock.model_copy(update={"build_wheels": sorted(pool.values(), key=lambda w: (w.name, w.version))})
+        lock, wheel = _lock_source(lock, pin, index=index, options=options, builder=builder, mirror=mirror,
+                                   progress=progress)
+        built.append(wheel)
+    used = {p for w in built if w.sdist for p in w.sdist.build_requires}  # retries may have pinned more
+    return lock.model_copy(update={"wheels": sorted([*lock.wheels, *built], key=lambda w: w.name),
+                                   "build_wheels": [w for w in lock.build_wheels if _pin(w) in used]})
+
+
+def _lock_source(lock: Lock, pin: SourcePin, *, index: IndexConfig, options: list[str], builder: SourceBuilder,
+                 mirror: str | None, progress: Progress | None) -> tuple[Lock, Wheel]:
+    pool: dict[str, Wheel] = {_pin(w): w for w in lock.build_wheels}
+    sdist = Sdist(filename=pin.sdist.filename, url=pin.sdist.url, sha256=str(pin.sdist.sha256),
+                  size=int(pin.sdist.size or 0))
+    info = builder.inspect(sdist)
+    requires = info.requires
+    sdist = sdist.model_copy(update={"compiles": info.compiles})
+    for _attempt in range(3):  # the backend may ask for more (get_requires_for_build_wheel), once or twice
+        env = _build_requirements(requires, lock, pin, index, options, progress)
+        pool.update({_pin(w): w.model_copy(update={"requested": False}) for w in env})
+        sdist = sdist.model_copy(update={"build_requires": sorted(_pin(w) for w in env)})
+        lock = lock.model_copy(update={"build_wheels": sorted(pool.values(), key=lambda w: (w.name, w.version))})
+        try:
+            first = _build(builder, lock, pin, sdist, fresh=False, mirror=mirror, progress=progress)
+            break
+        except NeedsRequirements as need:
+            requires = [*requires, *need.requires]
+    else:
+        raise LockError(f"the build backend of {pin.name} {pin.version} keeps asking for build requirements "
+                        f"({', '.join(requires)})", fix=f"pin a version of {pin.name} that ships a wheel")
+    _check_requirements(first.path, pin, lock)
+    second = _build(builder, lock, pin, sdist, fresh=True, mirror=mirror, progress=progress)
+    if second.sha256 != first.sha256:
+        differ = differing_members(first.path, second.path)
+        shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
+        sdist = sdist.model_copy(update={"reproducible": False, "note": f"two clean builds differ in {shown}"})
+    return lock, Wheel(name=pin.name, version=pin.version, filename=first.filename, url=sdist.url,
+                       sha256=first.sha256, size=first.size, dependencies=pin.dependencies, requested=pin.requested,
+                       sdist=sdist)
+
+
+def _build_requirements(requires: list[str], lock: Lock, pin: SourcePin, index: IndexConfig, options: list[str],
+                        progress: Progress | None) -> list[Wheel]:
+    """The sdist's build requirements as wheels for the target, from the model's indexes and find-links."""
+    try:
+        return resolve_wheels(requires, [], lock.target, index, find_links=list(lock.find_links), options=options,
+                              allow_sdists=False, constraints=BUILD_CONSTRAINTS, progress=progress).wheels
+    except NoWheelError as err:
+        raise LockError(f"{err.package}, a build requirement of {pin.name} {pin.version}, has no wheel for this "
+                        "Python; cognix builds sdists only from wheels",
+                        fix=f"pin a version of {pin.name} that ships a wheel, or one whose build needs no "
+                            f"{err.package} sdist") from None
+
+
+def _check_requirements(wheel: Path, pin: SourcePin, lock: Lock) -> None:
+    """The built wheel must need nothing the resolution left out: uv read the sdist's metadata on this machine's
+    Python, which may differ from the image's (a setup.py can compute its dependencies)."""
+    with zipfile.ZipFile(wheel) as archive:
+        meta = next((n for n in archive.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1), None)
+        text = archive.read(meta).decode("utf-8", errors="replace") if meta else ""
+    env = marker_environment(lock.target)
+    needed = set()
+    for line in text.splitlines():
+        if line.startswith("Requires-Dist:"):
             try:
-                first = _build(builder, lock, pin, sdist, fresh=False, mirror=mirror, progress=progress)
-                break
-            except NeedsRequirements as need:
-                requires = [*requires, *need.requires]
-        else:
-            raise LockError(f"the build backend of {pin.name} {pin.version} keeps asking for build requirements "
-                            f"({', '.join(requires)})", fix=f"pin a version of {pin.name} that ships a wheel")
-        second = _build(builder, lock, pin, sdist, fresh=True, mirror=mirror, progress=progress)
-        if second.sha256 != first.sha256:
-            differ = differing_members(first.path, second.path)
-            shown = ", ".join(differ[:5]) + (f" and {len(differ) - 5} more" if len(differ) > 5 else "")
-            sdist = sdist.model_copy(update={"reproducible": False,
-                                             "note": f"two clean builds differ in {shown}"})
-        built.append(Wheel(name=pin.name, version=pin.version, filename=first.filename, url=sdist.url,
-                           sha256=first.sha256, size=first.size, dependencies=pin.dependencies,
-                           requested=pin.requested, sdist=sdist))
-    return lock.model_copy(update={"wheels": sorted([*lock.wheels, *built], key=lambda w: w.name)})
+                req = Requirement(line.split(":", 1)[1].strip())
+            except InvalidRequirement:
+                continue
+            if req.marker is None or req.marker.evaluate(env | {"extra": ""}):
+                needed.add(canonicalize_name(req.name))
+    missing = sorted(needed - set(pin.dependencies))
+    if missing:
+        raise LockError(f"the wheel built from {pin.name} {pin.version} for Python {lock.target.python_version} "
+                        f"requires {', '.join(missing)}, which its metadata read on this machine did not",
+                        fix=f"add {', '.join(missing)} to the model's requirements, then run `cognix lock` again")
 
 
 def _build(builder: SourceBuilder, lock: Lock, pin: SourcePin, sdist: Sdist, *, fresh: bool, mirror: str | None,
@@ -154,7 +202,7 @@ def _advice(err: SdistBuildError, lock: Lock, mirror: str | None, progress: Prog
     try:
         found = providers(suite, [(m.name.rsplit("/", 1)[-1], m.pattern()) for m in err.missing],
                           mirror=mirror, progress=progress)
-    except LockError:
+    except (LockError, OSError, EOFError, ValueError):  # a damaged cached index included (gzip's errors)
         return err  # the advice is a bonus; the build failure itself stays what the user sees
     lines, names = [], []
     for item, packages in zip(err.missing, found):

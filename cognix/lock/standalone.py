@@ -78,7 +78,10 @@ def parse_listing(text: str) -> list[Download]:
 
 
 def uv_version() -> str:
-    proc = subprocess.run([uv_bin(), "--version"], capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    try:
+        proc = subprocess.run([uv_bin(), "--version"], capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise LockError(f"cannot run uv: {err}", fix="reinstall cognix (uv is one of its dependencies)") from None
     return proc.stdout.strip() or "uv"
 
 
@@ -91,8 +94,8 @@ def list_downloads(mirror: str | None = None) -> list[Download]:
             "--output-format", "json"]
     try:
         proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise LockError("`uv python list` did not finish in time") from None
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise LockError(f"`uv python list` did not run: {err}") from None
     if proc.returncode != 0:
         detail = (proc.stderr.strip().splitlines() or ["no message"])[-1]
         raise LockError(f"`uv python list` failed: {detail}", fix=_mirror_fix())
@@ -109,6 +112,15 @@ def choose_download(downloads: list[Download], minor: str) -> Download:
                         f"(uv knows builds of {offered})", where="cog.yaml: build.python_version",
                         fix="choose one of those versions")
     return max(fits, key=lambda d: (d.version, d.stripped))
+
+
+def _refuse_plain_http(url: str) -> None:
+    """No signature covers these archives: over plain http anyone on the way could swap the interpreter and its
+    SHA256SUMS together. Loopback (a mirror on this machine) is the exception."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise LockError(f"the python-build-standalone mirror {parts.scheme}://{parts.netloc} is plain http",
+                        fix="use an https mirror (--python-mirror / UV_PYTHON_INSTALL_MIRROR)")
 
 
 def parse_sums(text: str) -> dict[str, str]:
@@ -141,6 +153,7 @@ def lock_standalone(minor: str, *, mirror: str | None = None, progress: Progress
     progress = progress or Silent()
     progress.start(f"pinning python-build-standalone {minor}")
     download = choose_download(list_downloads(mirror), minor)
+    _refuse_plain_http(download.url)
     sha = _published_sha256(download)
     try:
         size, hashed = remote_size_and_hash(download.url, need_hash=sha is None)

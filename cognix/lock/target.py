@@ -41,8 +41,12 @@ def python_source_for(minor: str, requested: str = "auto") -> PythonSource:
     """Debian's interpreter where a suite ships this minor (unless standalone is asked for), else standalone."""
     if requested == "standalone":
         return "standalone"
-    if requested == "debian" or minor in SUITES:
-        suite_for_python(minor)  # a LockError naming the versions Debian offers, when it has none
+    if requested == "debian" and minor not in SUITES:
+        raise LockError(f"Python {minor} is not shipped by a Debian suite, and this lock asks for Debian's "
+                        "interpreter (--python-source debian, kept in lock.json)",
+                        where="cog.yaml: build.python_version",
+                        fix="run `cognix lock --python-source auto` (python-build-standalone then serves it)")
+    if minor in SUITES:
         return "debian"
     return "standalone"
 
@@ -66,6 +70,14 @@ def make_target(python_minor: str, *, python_source: PythonSource = "debian", gp
         cuda=cuda,
         cudnn=cudnn,
     )
+
+
+def marker_environment(target: Target) -> dict[str, str]:
+    """PEP 508 marker values of the image's interpreter (a patch version is not known from the lock: .0)."""
+    return {"python_version": target.python_version, "python_full_version": f"{target.python_version}.0",
+            "sys_platform": "linux", "platform_system": "Linux", "platform_machine": target.arch,
+            "os_name": "posix", "implementation_name": "cpython", "platform_python_implementation": "CPython",
+            "platform_release": "", "platform_version": "", "implementation_version": f"{target.python_version}.0"}
 
 
 def supported_tags(target: Target) -> list[tags.Tag]:

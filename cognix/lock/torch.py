@@ -28,15 +28,17 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from cognix.config.model import Build
+from cognix.config.requirements import Requirements
 from cognix.errors import LockError
 from cognix.lock.index import IndexConfig, redact
 from cognix.lock.model import Target, Wheel
+from cognix.lock.python import RequirementSet, common_args, parse_edges, run_uv
 from cognix.lock.torch_index import TORCH_INDEX_ENV, page_versions, project_page, reachable, torch_index_base
 from cognix.lock.torch_table import RELEASES, best_build, cuda_of_tag, cuda_parts, fits_text, release_of, same_major
 from cognix.progress import human_size
@@ -137,7 +139,7 @@ def _with_version(req: Requirement, version: str) -> str:
     return f"{req.name}{extras}=={version}{marker}"
 
 
-def plan_torch(model: Any, reqs: Any, build: Any, target: Target, *, index: IndexConfig,
+def plan_torch(model: RequirementSet, reqs: Requirements, build: Build, target: Target, *, index: IndexConfig,
                torch_index: str | None = None) -> TorchPlan:
     """How to lock the model's torch (see the module docstring). `model` is the model's RequirementSet (lines and
     the index options among them), `reqs` its Requirements, `build` cog.yaml's build section. Network: none unless
@@ -196,7 +198,7 @@ def _plan_cpu(plan: TorchPlan, found: dict[str, tuple[int, Requirement]], base: 
 
 
 def _plan_gpu(plan: TorchPlan, found: dict[str, tuple[int, Requirement]], base: str, target: Target,
-              index: IndexConfig, reqs: Any) -> None:
+              index: IndexConfig, reqs: Requirements) -> None:
     cuda = plan.cuda or ""
     req = found["torch"][1]
     pin = pinned_version(req)
@@ -303,11 +305,9 @@ def _runtime_constraints(major: int) -> list[str]:
 
 
 def _newest_on_package_index(plan: TorchPlan, found: dict[str, tuple[int, Requirement]], base: str, target: Target,
-                             index: IndexConfig, reqs: Any) -> None:
+                             index: IndexConfig, reqs: Requirements) -> None:
     """Unpinned torch, PyTorch index unreachable: the newest torch on the package index (with the model's other
     requirements) whose nvidia-* CUDA runtime has build.cuda's major; uv decides, under constraints."""
-    from cognix.lock.python import common_args, run_uv, parse_edges
-
     cuda = plan.cuda or ""
     major = cuda_parts(cuda)[0]
     with tempfile.TemporaryDirectory(prefix="cognix-torch-") as tmp:

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 from cognix.errors import StoreError
-from cognix.store.tarx import write_member
+from cognix.store.tarx import normalized, write_member
 
 
 def _ar_members(data: bytes, where: str) -> dict[str, bytes]:
@@ -46,15 +46,6 @@ def _data_tar(members: dict[str, bytes], where: str) -> tarfile.TarFile:
     raise StoreError("Debian package has no data.tar member", where=where)
 
 
-def _safe(name: str, where: str) -> str:
-    norm = posixpath.normpath(name.lstrip("/"))
-    if norm == ".":
-        return ""
-    if norm.startswith("..") or "/../" in f"/{norm}/":
-        raise StoreError(f"unsafe path {name!r} in package", where=where)
-    return norm
-
-
 # Merged /usr, as every Debian install since bookworm and Debian's own container images: /bin, /sbin, /lib* are
 # links into /usr (the system entry makes them). Newer suites' packages (forky) ship only /usr paths and rely on
 # those links (their ELF interpreter is /lib64/ld-linux-x86-64.so.2); older ones still ship /bin and /lib.
@@ -83,12 +74,12 @@ def unpack_deb(deb: Path, tree: Path) -> None:
     where = deb.name
     with _data_tar(_ar_members(deb.read_bytes(), where), where) as tar:
         for member in tar:
-            original = _safe(member.name, where)
+            original = normalized(member.name, where)
             if not original:
                 continue
             if original in MERGED_DIRS and not member.isdir():
                 continue  # a package shipping the merged-/usr links itself (base-files): the system entry makes these
             rel = merged_path(original)
-            write_member(tar, member, tree / rel,
+            write_member(tar, member, tree, rel, where,
                          symlink_to=_merged_link(original, rel, member.linkname) if member.issym() else None,
-                         hardlink_from=tree / merged_path(_safe(member.linkname, where)) if member.islnk() else None)
+                         hardlink_rel=merged_path(normalized(member.linkname, where)) if member.islnk() else None)

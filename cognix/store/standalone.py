@@ -13,37 +13,36 @@ from __future__ import annotations
 import ast
 import json
 import posixpath
-import pprint
 import re
 import tarfile
 from pathlib import Path
 
 from cognix.errors import StoreError
-from cognix.store.tarx import write_member
+from cognix.store.tarx import normalized, write_member
 
 ROOT = "python/"
 BUILD_PREFIX = "/install"
-PATCH_FORMAT = "1"  # bump when the rewriting below changes: part of the store key
+PATCH_FORMAT = "2"  # bump when the rewriting below changes: part of the store key
 # First word of a compiler/linker variable -> what the image's toolchain (Debian's gcc) answers to.
 _TOOLS = {"clang": "cc", "clang++": "c++", "llvm-ar": "ar"}
 _TOOL_VARS = ("CC", "CXX", "LDSHARED", "LDCXXSHARED", "BLDSHARED", "CPP", "LINKCC", "AR", "MAINCC")
 
 
 def _member_path(name: str, where: str) -> str | None:
-    """`python/lib/x` -> `lib/x`; None for the `python/` directory itself; StoreError outside it or escaping it."""
-    norm = posixpath.normpath(name)
+    """`python/lib/x` -> `lib/x`; None for the `python/` directory itself; StoreError outside it."""
+    norm = normalized(name, where)
     if norm == "python":
         return None
-    if not norm.startswith(ROOT) or norm.startswith("/") or ".." in norm.split("/"):
+    if not norm.startswith(ROOT):
         raise StoreError(f"{name!r} is outside python-build-standalone's install_only layout (python/...)",
                          where=where, fix="use an install_only or install_only_stripped archive")
     return norm[len(ROOT):]
 
 
 def _check_link(rel: str, target: str, where: str) -> None:
-    """Symlinks must stay inside the interpreter's tree."""
+    """Symlinks must stay inside the interpreter's tree (the image's other paths are not the archive's business)."""
     joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
-    if target.startswith("/") or joined.startswith(".."):
+    if target.startswith("/") or joined == ".." or joined.startswith("../"):
         raise StoreError(f"link {rel} -> {target} points outside the interpreter", where=where)
 
 
@@ -72,10 +71,9 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, dest: Path, rel: str
     source = None
     if member.issym():
         _check_link(rel, member.linkname, where)
-    elif member.islnk():
-        if (source := _member_path(member.linkname, where)) is None:
-            raise StoreError(f"hard link {member.name} to the archive root", where=where)
-    write_member(tar, member, dest / rel, hardlink_from=dest / source if source is not None else None)
+    elif member.islnk() and (source := _member_path(member.linkname, where)) is None:
+        raise StoreError(f"hard link {member.name} to the archive root", where=where)
+    write_member(tar, member, dest, rel, where, hardlink_rel=source)
 
 
 def patch_value(key: str, value: str, prefix: str) -> str:
@@ -121,13 +119,17 @@ def fix_build_paths(dest: Path, minor: str, prefix: str) -> None:
             data = ast.literal_eval(text[match.end():].strip())
         except (ValueError, SyntaxError) as err:
             raise StoreError(f"unreadable sysconfig data: {err}", where=str(path)) from None
-        body = pprint.pformat(_patch_vars(data, prefix), width=120, sort_dicts=True)
+        # repr of str/int/float is the same on every Python cognix runs on; pprint's layout need not be
+        body = "".join(f" {k!r}: {v!r},\n" for k, v in _patch_vars(data, prefix).items())
         path.write_text("# system configuration generated and used by the sysconfig module\n"
-                        f"build_time_vars = {body}\n", encoding="utf-8")
+                        f"build_time_vars = {{\n{body}}}\n", encoding="utf-8")
     for path in sorted(lib.glob("_sysconfig_vars_*.json")):
         if path.is_symlink():
             continue
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as err:
+            raise StoreError(f"unreadable sysconfig data: {err}", where=str(path)) from None
         if isinstance(data, dict):
             path.write_text(json.dumps(_patch_vars(data, prefix), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for path in sorted((dest / "lib" / "pkgconfig").glob("*.pc")):

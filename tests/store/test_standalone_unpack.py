@@ -35,8 +35,8 @@ def _archive(tmp_path: Path, members: list[tuple[str, str, bytes | str]]) -> Pat
             if kind == "dir":
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
                 tar.addfile(info)
-            elif kind == "sym":
-                info.type, info.linkname = tarfile.SYMTYPE, str(data)
+            elif kind in ("sym", "lnk"):
+                info.type, info.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), str(data)
                 tar.addfile(info)
             else:
                 payload = data.encode() if isinstance(data, str) else data
@@ -86,7 +86,11 @@ def test_unpacking_is_deterministic(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("members", "message"), [
     ([("file", "other/bin/python3.12", b"x")], "outside python-build-standalone's install_only layout"),
-    ([("file", "python/../../etc/passwd", b"x")], "outside python-build-standalone's install_only layout"),
+    ([("file", "python/../../etc/passwd", b"x")], "unsafe path"),
+    # a chain of links, each harmless as text, written through: refused before anything lands outside
+    ([("sym", "python/lib/up", ".."), ("sym", "python/esc", "lib/up/lib/up/../../.."),
+      ("file", "python/esc/PWNED", b"x")], "passes through the link"),
+    ([("file", "python/bin/python3.12", b"x"), ("lnk", "python/bin/h", "python/bin/nothing")], "not a file"),
     ([("sym", "python/bin/evil", "../../../etc/shadow")], "points outside the interpreter"),
     ([("sym", "python/bin/evil", "/etc/shadow")], "points outside the interpreter"),
     ([("file", "python/bin/python3.11", b"x"), ("dir", "python/lib/python3.11", b"")], "not a CPython 3.12 build"),

@@ -68,8 +68,11 @@ def bwrap_command(
             "bubblewrap (bwrap) is needed to run steps inside the image tree",
             fix="install it: apt-get install bubblewrap",
         )
+    # --new-session: what runs inside can't push keystrokes into the user's terminal (TIOCSTI); its own hostname,
+    # so nothing built there records the machine's
     cmd = [bwrap, "--bind" if writable else "--ro-bind", str(tree), "/", "--proc", "/proc", "--dev", "/dev",
-           "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--clearenv", "--chdir", chdir]
+           "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", "cognix", "--new-session",
+           "--die-with-parent", "--clearenv", "--chdir", chdir]
     if not writable:
         cmd += ["--tmpfs", "/tmp"]
     if not share_net:
@@ -98,7 +101,9 @@ def run_in_tree(
         (tree / mount_point).mkdir(parents=True, exist_ok=True)
     cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net, binds=list(binds))
     try:
-        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        # no stdin, and the same umask on every machine (modes of what it writes end up in wheels and layers)
+        return subprocess.run(cmd, capture_output=True, timeout=timeout, check=False, stdin=subprocess.DEVNULL,
+                              umask=0o022)
     except subprocess.TimeoutExpired:
         raise StoreError(f"`{' '.join(argv)}` inside the image tree ran longer than {timeout:g} s") from None
     except OSError as err:

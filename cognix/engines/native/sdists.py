@@ -14,50 +14,33 @@ import json
 import os
 import re
 import sys
-import tarfile
 import tempfile
-import tomllib
 import warnings
-import zipfile
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 from pyproject_hooks import BackendUnavailable, BuildBackendHookCaller, HookMissing
 
 from cognix.engines.native import entries as E
 from cognix.engines.native.sandbox import assemble, run_in_tree
 from cognix.errors import StoreError
 from cognix.fileio import write_atomic
-from cognix.lock.model import Deb, Lock, Sdist, Wheel
+from cognix.lock.model import Deb, Lock, Sdist, Target, Wheel
 from cognix.lock.sources import BuiltWheel, Missing, NeedsRequirements, SdistBuildError, SourceInfo
+from cognix.lock.target import marker_environment
 from cognix.progress import Progress, Silent
 from cognix.store import cache
 from cognix.store.entries import entry_key, remove_tree
+from cognix.store.sdist import BuildSpec, build_spec, unpack_source
 
 BUILDER_FORMAT = "1"  # bump when the build environment changes in a way the key does not cover
 SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01T00:00:00Z: the earliest time a zip (wheel) entry can record
-SRC, OUT = "/build/src", "/build/out"
-LEGACY_BACKEND = "setuptools.build_meta:__legacy__"  # PEP 517's fallback for sdists without [build-system]
-LEGACY_REQUIRES = ["setuptools>=40.8.0", "wheel"]
+SRC, OUT, HOOKS, CONTROL = "/build/src", "/build/out", "/build/hooks", "/build/control"
 TIMEOUT_S = 3600
 _TAIL_LINES = 25
-
-
-@dataclass(frozen=True)
-class BuildSpec:
-    """An sdist's [build-system]: what its build needs installed, and the backend to call."""
-
-    requires: list[str]
-    backend: str
-    backend_path: list[str] = field(default_factory=list)
-    compiles: bool = False  # sources a compiler builds: C, C++, Cython, Rust, Fortran, CUDA, CMake/Meson projects
-
-
-_COMPILED = re.compile(r"\.(c|cc|cpp|cxx|c\+\+|pyx|rs|f|f90|f95|cu)$|(^|/)(CMakeLists\.txt|meson\.build|Cargo\.toml)$",
-                       re.IGNORECASE)
 
 
 _MISSING = [
@@ -81,95 +64,6 @@ def missing_in(log: str) -> list[Missing]:
                 if item not in found:
                     found.append(item)
     return found
-
-
-# --- reading the sdist --------------------------------------------------------------------------------------------
-
-def _members(path: Path, name: str) -> tuple[list[str], Callable[[str], bytes | None]]:
-    """Member names of an sdist (.tar.* or .zip), and a reader by name."""
-    try:
-        if name.endswith(".zip"):
-            archive = zipfile.ZipFile(path)
-            return archive.namelist(), lambda m: archive.read(m) if m in archive.namelist() else None
-        tar = tarfile.open(path, mode="r:*")
-        members = {m.name: m for m in tar.getmembers()}
-
-        def read(member: str) -> bytes | None:
-            info = members.get(member)
-            f = tar.extractfile(info) if info is not None and info.isfile() else None
-            return f.read() if f is not None else None
-
-        return list(members), read
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as err:
-        raise StoreError(f"cannot read the source distribution {name}: {err}", where=str(path)) from None
-
-
-def _top(names: list[str], where: str) -> str:
-    tops = {n.split("/", 1)[0] for n in names if n.strip("/")}
-    if len(tops) != 1:
-        raise StoreError(f"{where}: a source distribution holds one top-level directory, this one has {len(tops)}")
-    return tops.pop()
-
-
-def build_spec(path: Path, name: str) -> BuildSpec:
-    """The sdist's [build-system] (PEP 517/518), or setuptools' legacy backend when it declares none."""
-    names, read = _members(path, name)
-    spec = _declared(read(f"{_top(names, name)}/pyproject.toml"), name)
-    return replace(spec, compiles=any(_COMPILED.search(n) for n in names))
-
-
-def _declared(data: bytes | None, name: str) -> BuildSpec:
-    if data is None:
-        return BuildSpec(list(LEGACY_REQUIRES), LEGACY_BACKEND)
-    try:
-        system = tomllib.loads(data.decode("utf-8")).get("build-system") or {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise StoreError(f"{name}: pyproject.toml is not valid TOML ({err})") from None
-    requires = system.get("requires")
-    if not isinstance(requires, list):
-        return BuildSpec(list(LEGACY_REQUIRES), LEGACY_BACKEND)
-    backend = system.get("build-backend")
-    if not isinstance(backend, str) or not backend:
-        return BuildSpec([str(r) for r in requires], LEGACY_BACKEND)
-    backend_path = system.get("backend-path")
-    return BuildSpec([str(r) for r in requires], backend,
-                     [str(p) for p in backend_path] if isinstance(backend_path, list) else [])
-
-
-def _unpack_source(path: Path, name: str, dest: Path) -> None:
-    """The sdist's top directory's contents into dest; paths must stay inside it."""
-    names, read = _members(path, name)
-    top = _top(names, name)
-    dest.mkdir(parents=True, exist_ok=True)
-    if name.endswith(".zip"):
-        archive = zipfile.ZipFile(path)
-        for info in archive.infolist():
-            rel = _inside(info.filename, top, name)
-            if rel and not info.is_dir():
-                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-                (dest / rel).write_bytes(archive.read(info))
-        return
-    with tarfile.open(path, mode="r:*") as tar:
-        for member in tar.getmembers():
-            rel = _inside(member.name, top, name)
-            if rel is None:
-                continue
-            if member.issym() or member.islnk():
-                link_rel = os.path.normpath(os.path.join(os.path.dirname(rel), member.linkname)) \
-                    if member.issym() else _inside(member.linkname, top, name)
-                if member.linkname.startswith("/") or link_rel is None or link_rel.startswith(".."):
-                    raise StoreError(f"{name}: link {member.name} points outside the source tree")
-            member.name = rel
-            tar.extract(member, dest, filter="data")
-
-
-def _inside(member: str, top: str, where: str) -> str | None:
-    norm = os.path.normpath(member)
-    if norm == top:
-        return None
-    if not norm.startswith(top + "/") or ".." in norm.split("/"):
-        raise StoreError(f"{where}: {member!r} is outside the source tree")
-    return norm[len(top) + 1:]
 
 
 # --- the build ----------------------------------------------------------------------------------------------------
@@ -204,10 +98,11 @@ def _record(key: str) -> Path:
 def cached_build(lock: Lock, sdist: Sdist) -> BuiltWheel | None:
     try:
         data = json.loads(_record(build_key(lock, sdist)).read_text())
-    except (OSError, ValueError):
+        filename, sha, size = str(data["filename"]), str(data["sha256"]), int(data["size"])
+    except (OSError, ValueError, KeyError, TypeError):  # no record, or a damaged one: build again
         return None
-    path = cache.cached(data.get("sha256", ""), data.get("size", -1))
-    return BuiltWheel(data["filename"], data["sha256"], data["size"], path) if path else None
+    path = cache.cached(sha, size)  # the blob is verified by sha256 and size, whatever the record says
+    return BuiltWheel(filename, sha, size, path) if path else None
 
 
 def log_path(name: str, version: str) -> Path:
@@ -233,11 +128,11 @@ def build_wheel(lock: Lock, name: str, version: str, sdist: Sdist, *, offline: b
     try:
         tree = work / "tree"
         _assemble_env(env_lock, files, tree)
-        _unpack_source(source, sdist.filename, work / "build" / "src")
+        unpack_source(source, sdist.filename, work / "build" / "src")
         (work / "build" / "out").mkdir(parents=True)
         log = log_path(name, version)
         filename = _run_hooks(lock, spec, tree, work / "build", _installed(wheels), name, version, log)
-        built = work / "build" / "out" / filename
+        built = _checked_output(work / "build" / "out", filename, name, version)
         sha, size = cache.file_sha256(built), built.stat().st_size
         path = cache.add_file(built, sha, size, filename)
     finally:
@@ -247,6 +142,22 @@ def build_wheel(lock: Lock, name: str, version: str, sdist: Sdist, *, offline: b
         write_atomic(_record(key), json.dumps({"filename": filename, "sha256": sha, "size": size},
                                               sort_keys=True).encode())
     return BuiltWheel(filename, sha, size, path)
+
+
+def _checked_output(out: Path, filename: object, name: str, version: str) -> Path:
+    """The wheel the backend says it wrote: a plain file in the output directory, named for this package."""
+    if not isinstance(filename, str) or os.path.basename(filename) != filename:
+        raise StoreError(f"the build backend of {name} {version} named no wheel in its output: {filename!r}")
+    path = out / filename
+    try:
+        wheel_name, wheel_version, _build, _tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        raise StoreError(f"the build backend of {name} {version} wrote {filename!r}, not a wheel") from None
+    if wheel_name != canonicalize_name(name) or str(wheel_version) != str(Version(version)):
+        raise StoreError(f"building {name} {version} gave a wheel of {wheel_name} {wheel_version} ({filename})")
+    if path.is_symlink() or not path.is_file():
+        raise StoreError(f"the build backend of {name} {version} left no file {filename} in its output")
+    return path
 
 
 def _scratch() -> Path:
@@ -269,10 +180,8 @@ def _installed(wheels: list[Wheel]) -> dict[str, str]:
     return {w.name: w.version for w in wheels}
 
 
-def _unsatisfied(requires: list[str], installed: Mapping[str, str], python: str) -> list[str]:
-    env = {"python_version": python, "python_full_version": f"{python}.0", "sys_platform": "linux",
-           "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix",
-           "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+def _unsatisfied(requires: list[str], installed: Mapping[str, str], target: Target) -> list[str]:
+    env = marker_environment(target) | {"extra": ""}
     out = []
     for text in requires:
         try:
@@ -297,10 +206,14 @@ def _run_hooks(lock: Lock, spec: BuildSpec, tree: Path, build: Path, installed: 
     output: list[bytes] = []
 
     def runner(cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
-        script_dir, control = os.path.dirname(cmd[1]), cmd[3]
-        proc = run_in_tree(tree, list(cmd), env=env | dict(extra_environ or {}), chdir=cwd or SRC, timeout=TIMEOUT_S,
-                           binds=[(str(build), "/build", True), (script_dir, script_dir, False),
-                                  (control, control, True)])
+        # pyproject_hooks runs [python, <its _in_process.py>, hook, <control dir>]; both paths are the host's, and
+        # are mounted at fixed places so no host path reaches the build (or the wheel)
+        if len(cmd) != 4 or os.path.basename(cmd[1]) != "_in_process.py":
+            raise StoreError(f"unexpected pyproject_hooks command {list(cmd)!r}", fix="install pyproject-hooks 1.x")
+        argv = [cmd[0], f"{HOOKS}/_in_process.py", cmd[2], CONTROL]
+        proc = run_in_tree(tree, argv, env=env | dict(extra_environ or {}), chdir=cwd or SRC, timeout=TIMEOUT_S,
+                           binds=[(str(build), "/build", True), (os.path.dirname(cmd[1]), HOOKS, False),
+                                  (cmd[3], CONTROL, True)])
         output.append(proc.stdout + proc.stderr)
         if proc.returncode != 0:
             raise _HookFailed(f"the build backend exited with status {proc.returncode}")
@@ -310,7 +223,7 @@ def _run_hooks(lock: Lock, spec: BuildSpec, tree: Path, build: Path, installed: 
     try:
         with warnings.catch_warnings(record=True) as caught:  # the backend's warnings: for the log, not the user
             warnings.simplefilter("always")
-            extra = _unsatisfied(list(hooks.get_requires_for_build_wheel({})), installed, lock.target.python_version)
+            extra = _unsatisfied(list(hooks.get_requires_for_build_wheel({})), installed, lock.target)
             if extra:
                 raise NeedsRequirements(extra)
             filename = hooks.build_wheel(OUT, {})
@@ -353,7 +266,11 @@ def built_wheels(lock: Lock, *, offline: bool = False,
             wheels.append(wheel)
             out[wheel.sha256] = path
             continue
-        built = build_wheel(lock, wheel.name, wheel.version, wheel.sdist, offline=offline, progress=progress)
+        try:
+            built = build_wheel(lock, wheel.name, wheel.version, wheel.sdist, offline=offline, progress=progress)
+        except NeedsRequirements as need:
+            raise StoreError(f"building {wheel.name} {wheel.version} needs build requirements the lock lacks "
+                             f"({need})", fix="run `cognix lock` again") from None
         if built.sha256 != wheel.sha256:
             if wheel.sdist.reproducible:
                 raise StoreError(

@@ -308,7 +308,10 @@ def load_universe(
         cached.dates = dates
         return cached
     with ThreadPoolExecutor(max_workers=max(1, len(present))) as pool:  # downloads overlap; parsing takes turns
-        indexes = list(pool.map(lambda sr: index.fetch_packages(sr[1], arch, progress), present))
+        # a terminal progress line is not for several threads at once: one line for all of them
+        (progress or Silent()).start(f"fetching the Packages indexes of {', '.join(s.suite for s, _ in present)}")
+        indexes = list(pool.map(lambda sr: index.fetch_packages(sr[1], arch, Silent()), present))
+        (progress or Silent()).done()
     universe = Universe(dates=dates)
     for (source, _release), records in zip(present, indexes):
         universe.add_suite(source, records, arch)
@@ -325,11 +328,14 @@ def _cached_universe(key: str, sources: list[AptSource]) -> Universe | None:
     try:
         data = json.loads(_universe_path(key).read_text())
         os.utime(_universe_path(key))  # marks it used, for index.prune
-    except (OSError, ValueError):
+        candidates, provides = data["candidates"], data["provides"]
+        if not isinstance(candidates, dict) or not isinstance(provides, dict):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):  # none, or damaged: made again from the indexes
         return None
     universe = Universe()
-    universe.candidates = _Stored(data["candidates"], sources)  # type: ignore[assignment]
-    universe.provides = data["provides"]  # [provider, version] pairs: read like the tuples they were
+    universe.candidates = _Stored(candidates, sources)  # type: ignore[assignment]
+    universe.provides = provides  # [provider, version] pairs: read like the tuples they were
     return universe
 
 
@@ -345,8 +351,12 @@ class _Stored(dict):
         value = super().__getitem__(name)
         if isinstance(value, Candidate):
             return value
-        version, fields, i = value
-        cand = Candidate(name, version, fields, self.sources[i])
+        try:
+            version, fields, i = value
+            cand = Candidate(name, str(version), dict(fields), self.sources[int(i)])
+        except (ValueError, TypeError, IndexError):
+            raise LockError(f"the cached Debian package universe is damaged ({name})",
+                            where=str(index.cache_dir() / "universes"), fix="delete that directory and lock again") from None
         super().__setitem__(name, cand)
         return cand
 

@@ -6,103 +6,22 @@ extension that links libzstd) and resolve everything else from the real package 
 
 from __future__ import annotations
 
-import io
 import shutil
-import tarfile
-import textwrap
 import zipfile
 from pathlib import Path
 
 import dockerkit
 import pytest
+from sdistkit import C_EXT, PURE, sdist as _sdist
 from servicekit import static_files
 
 from cognix.engines.native.build import build
-from cognix.engines.native.sdists import _unpack_source, build_spec, missing_in
-from cognix.errors import LockError, StoreError
+from cognix.engines.native.sdists import missing_in
+from cognix.errors import LockError
 from cognix.lock import lock_model, write_lock
 from cognix.lock.sources import Missing, differing_members
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
-
-
-def _sdist(path: Path, files: dict[str, str], *, top: str = "probe-1.0") -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, text in sorted(files.items()):
-            data = textwrap.dedent(text).encode()
-            info = tarfile.TarInfo(f"{top}/{name}")
-            info.size, info.mode, info.mtime = len(data), 0o644, 1
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
-PURE = {
-    "PKG-INFO": "Metadata-Version: 2.1\nName: probe\nVersion: 1.0\n",
-    "setup.py": "from setuptools import setup\nsetup(name='probe', version='1.0', py_modules=['probe'])\n",
-    "probe.py": "ANSWER = 42\n",
-}
-C_EXT = {
-    "PKG-INFO": "Metadata-Version: 2.1\nName: cprobe\nVersion: 1.0\n",
-    "setup.py": """\
-        from setuptools import Extension, setup
-        setup(name="cprobe", version="1.0",
-              ext_modules=[Extension("cprobe", ["cprobe.c"], libraries=["zstd"])])
-        """,
-    "cprobe.c": """\
-        #include <Python.h>
-        #include <zstd.h>
-        static PyObject *version(PyObject *self, PyObject *args) { return PyLong_FromLong(ZSTD_versionNumber()); }
-        static PyMethodDef methods[] = {{"zstd_version", version, METH_NOARGS, ""}, {NULL, NULL, 0, NULL}};
-        static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cprobe", NULL, -1, methods};
-        PyMODINIT_FUNC PyInit_cprobe(void) { return PyModule_Create(&module); }
-        """,
-}
-
-
-def test_build_spec_legacy_declared_and_compiled(tmp_path: Path) -> None:
-    legacy = build_spec(_sdist(tmp_path / "a.tar.gz", PURE), "probe-1.0.tar.gz")
-    assert (legacy.requires, legacy.backend, legacy.compiles) == (["setuptools>=40.8.0", "wheel"],
-                                                                   "setuptools.build_meta:__legacy__", False)
-    declared = build_spec(_sdist(tmp_path / "b.tar.gz", {**PURE, "pyproject.toml": """\
-        [build-system]
-        requires = ["hatchling>=1.0"]
-        build-backend = "hatchling.build"
-        backend-path = ["."]
-        """}), "probe-1.0.tar.gz")
-    assert (declared.requires, declared.backend, declared.backend_path) == (["hatchling>=1.0"], "hatchling.build",
-                                                                            ["."])
-    no_backend = build_spec(_sdist(tmp_path / "c.tar.gz", {**PURE, "pyproject.toml": "[build-system]\n"
-                                                           "requires = ['setuptools>=61']\n"}), "probe-1.0.tar.gz")
-    assert (no_backend.requires, no_backend.backend) == (["setuptools>=61"], "setuptools.build_meta:__legacy__")
-    assert build_spec(_sdist(tmp_path / "d.tar.gz", C_EXT, top="cprobe-1.0"), "cprobe-1.0.tar.gz").compiles
-
-
-def test_zip_sdists_and_bad_archives(tmp_path: Path) -> None:
-    with zipfile.ZipFile(tmp_path / "z.zip", "w") as archive:
-        for name, text in PURE.items():
-            archive.writestr(f"probe-1.0/{name}", text)
-    assert build_spec(tmp_path / "z.zip", "probe-1.0.zip").backend == "setuptools.build_meta:__legacy__"
-    (tmp_path / "bad.tar.gz").write_bytes(b"nope")
-    with pytest.raises(StoreError, match="cannot read the source distribution"):
-        build_spec(tmp_path / "bad.tar.gz", "bad.tar.gz")
-    two_tops = tmp_path / "two.tar.gz"
-    with tarfile.open(two_tops, "w:gz") as tar:
-        for name in ("a/setup.py", "b/setup.py"):
-            info = tarfile.TarInfo(name)
-            tar.addfile(info, io.BytesIO(b""))
-    with pytest.raises(StoreError, match="one top-level directory"):
-        build_spec(two_tops, "two.tar.gz")
-
-
-def test_unpacking_refuses_paths_outside_the_source(tmp_path: Path) -> None:
-    evil = tmp_path / "evil.tar.gz"
-    with tarfile.open(evil, "w:gz") as tar:
-        tar.addfile(tarfile.TarInfo("probe-1.0/setup.py"), io.BytesIO(b""))
-        link = tarfile.TarInfo("probe-1.0/escape")
-        link.type, link.linkname = tarfile.SYMTYPE, "../../etc/passwd"
-        tar.addfile(link)
-    with pytest.raises(StoreError, match="outside the source tree"):
-        _unpack_source(evil, "evil.tar.gz", tmp_path / "out")
 
 
 def test_missing_things_are_read_from_build_logs() -> None:

@@ -1,0 +1,78 @@
+"""Unpacking .debs: merged /usr (as every Debian install since bookworm), links rewritten to match, escapes refused."""
+
+from __future__ import annotations
+
+import io
+import lzma
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from cognix.errors import StoreError
+from cognix.store.deb import _merged_link, merged_path, unpack_deb
+
+
+def _deb(path: Path, members: list[tuple[str, str, str | bytes]]) -> Path:
+    """A .deb (ar: debian-binary, control.tar.xz, data.tar.xz); members: (kind, name, data or link target)."""
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        for kind, name, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "dir":
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            elif kind in ("sym", "lnk"):
+                info.type, info.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), str(payload)
+                tar.addfile(info)
+            else:
+                body = payload.encode() if isinstance(payload, str) else payload
+                info.size, info.mode = len(body), 0o755
+                tar.addfile(info, io.BytesIO(body))
+    parts = [("debian-binary", b"2.0\n"), ("control.tar.xz", lzma.compress(b"")),
+             ("data.tar.xz", lzma.compress(data.getvalue()))]
+    out = bytearray(b"!<arch>\n")
+    for name, body in parts:
+        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}`\n".encode()
+        out += body + (b"\n" if len(body) % 2 else b"")
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_merged_usr_paths_and_links() -> None:
+    assert merged_path("bin/sh") == "usr/bin/sh" and merged_path("lib64/ld.so") == "usr/lib64/ld.so"
+    assert merged_path("usr/bin/sh") == "usr/bin/sh" and merged_path("etc/passwd") == "etc/passwd"
+    # a relative link keeps pointing at the same file from its new place
+    assert _merged_link("bin/foo", "usr/bin/foo", "../usr/bin/bar") == "bar"
+    assert _merged_link("lib/x86_64-linux-gnu/libz.so.1", "usr/lib/x86_64-linux-gnu/libz.so.1", "libz.so.1.3") == \
+        "libz.so.1.3"
+    assert _merged_link("sbin/x", "usr/sbin/x", "/usr/bin/y") == "/usr/bin/y"  # absolute: resolved in the image
+
+
+def test_unpack_merges_usr(tmp_path: Path) -> None:
+    deb = _deb(tmp_path / "a.deb", [
+        ("dir", "./", ""), ("dir", "./bin", ""), ("file", "./bin/tool", "#!/bin/sh\n"),
+        ("sym", "./bin/alias", "tool"), ("dir", "./lib", ""), ("file", "./lib/libx.so.1", b"\x7fELF"),
+        ("lnk", "./lib/libx-copy.so.1", "./lib/libx.so.1"), ("sym", "./lib64", "usr/lib64"),
+        ("dir", "./usr/share/doc", ""), ("file", "./usr/share/doc/README", "hi"),
+    ])
+    tree = tmp_path / "tree"
+    unpack_deb(deb, tree)
+    assert (tree / "usr/bin/tool").read_text() == "#!/bin/sh\n" and (tree / "usr/bin/alias").readlink() == Path("tool")
+    assert (tree / "usr/lib/libx-copy.so.1").stat().st_ino == (tree / "usr/lib/libx.so.1").stat().st_ino
+    assert not (tree / "bin").exists() and not (tree / "lib").exists() and not (tree / "lib64").exists()
+    assert (tree / "usr/share/doc/README").read_text() == "hi"
+
+
+@pytest.mark.parametrize(("members", "message"), [
+    # a file written through a link that points at the host
+    ([("sym", "./usr/share/d", "/tmp"), ("file", "./usr/share/d/PWNED", "x")], "passes through the link"),
+    # a hard link to a host file reached through a link
+    ([("sym", "./usr/share/s", "/etc"), ("lnk", "./usr/share/copy", "./usr/share/s/passwd")], "passes through"),
+    ([("file", "./../../escape", "x")], "unsafe path"),
+    ([("dir", "./usr/share/x", ""), ("sym", "./usr/share/x", "y")], "would replace a directory"),
+])
+def test_escapes_are_refused(tmp_path: Path, members: list, message: str) -> None:
+    with pytest.raises(StoreError, match=message):
+        unpack_deb(_deb(tmp_path / "evil.deb", members), tmp_path / "tree")
+    assert not (Path("/tmp") / "PWNED").exists()
