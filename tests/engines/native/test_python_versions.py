@@ -9,6 +9,7 @@ from the machines these tests run on, so the archive is assembled in that projec
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote
@@ -99,3 +100,19 @@ def test_standalone_interpreter_from_a_mirror(tmp_path: Path, cache: Path, pbs_a
     assert probe["version"] == [3, 11]
     layers = [layer.comment for layer in result.plan.layers]
     assert any(c.startswith("python/cpython-3.11.") for c in layers), layers
+
+
+def test_standalone_interpreter_from_the_real_downloads(tmp_path: Path, cache: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same with python-build-standalone's own archive, where its downloads can be reached."""
+    if os.environ.get("COGNIX_TEST_REAL_PBS") != "1":
+        pytest.skip("python-build-standalone's downloads (uv's default mirror) are not reachable from the machines "
+                    "this suite runs on; where they are, COGNIX_TEST_REAL_PBS=1 runs this test")
+    dockerkit.docker_or_skip()
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(cache))
+    model = _hello(tmp_path, "3.12")
+    lock = lock_model(model)
+    assert lock.python is not None and lock.python.version.startswith("3.12.")
+    write_lock(model, lock)
+    health, probe = _predict_and_probe(build(model, out=tmp_path / "result"), PROBE)
+    assert health["version"]["python"] == lock.python.version and probe["prefix"] == "/usr/local"
