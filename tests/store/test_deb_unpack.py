@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import lzma
-import tarfile
 from pathlib import Path
 
 import pytest
+from tarkit import tar_bytes
 
 from cognix.errors import StoreError
 from cognix.store.deb import _merged_link, merged_path, unpack_deb
@@ -15,22 +14,9 @@ from cognix.store.deb import _merged_link, merged_path, unpack_deb
 
 def _deb(path: Path, members: list[tuple[str, str, str | bytes]]) -> Path:
     """A .deb (ar: debian-binary, control.tar.xz, data.tar.xz); members: (kind, name, data or link target)."""
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w") as tar:
-        for kind, name, payload in members:
-            info = tarfile.TarInfo(name)
-            if kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            elif kind in ("sym", "lnk"):
-                info.type, info.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), str(payload)
-                tar.addfile(info)
-            else:
-                body = payload.encode() if isinstance(payload, str) else payload
-                info.size, info.mode = len(body), 0o755
-                tar.addfile(info, io.BytesIO(body))
+    data = tar_bytes(members)
     parts = [("debian-binary", b"2.0\n"), ("control.tar.xz", lzma.compress(b"")),
-             ("data.tar.xz", lzma.compress(data.getvalue()))]
+             ("data.tar.xz", lzma.compress(data))]
     out = bytearray(b"!<arch>\n")
     for name, body in parts:
         out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}`\n".encode()

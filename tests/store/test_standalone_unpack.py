@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import ast
-import io
-import tarfile
 from pathlib import Path
 
 import pytest
+from tarkit import tar_bytes
 
 from cognix.errors import StoreError
 from cognix.store.standalone import patch_value, unpack_standalone
@@ -29,19 +28,7 @@ SYSCONFIG = {
 def _archive(tmp_path: Path, members: list[tuple[str, str, bytes | str]]) -> Path:
     """members: (kind, name, data or link target); kind in file, dir, sym."""
     path = tmp_path / "cpython-3.12.16+20261110-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
-    with tarfile.open(path, "w:gz") as tar:
-        for kind, name, data in members:
-            info = tarfile.TarInfo(name)
-            if kind == "dir":
-                info.type, info.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(info)
-            elif kind in ("sym", "lnk"):
-                info.type, info.linkname = (tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE), str(data)
-                tar.addfile(info)
-            else:
-                payload = data.encode() if isinstance(data, str) else data
-                info.size, info.mode = len(payload), 0o755
-                tar.addfile(info, io.BytesIO(payload))
+    path.write_bytes(tar_bytes(members, "w:gz"))
     return path
 
 
