@@ -44,7 +44,7 @@ def _stat_fingerprint(entry: Entry) -> str:
 
 
 def layer_key(layer: Layer, mtime: int) -> str:
-    parts = [[e.name, e.digest or _stat_fingerprint(e)] for e in layer.entries]
+    parts = [[e.name, e.digest or _stat_fingerprint(e), e.owner] for e in layer.entries]
     text = json.dumps({"v": FORMAT_VERSION, "mtime": mtime, "entries": parts}, sort_keys=True)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 

@@ -1,7 +1,8 @@
 """The image plan: pure data handed from an engine to the image-bytes writer.
 
 Engines build a plan; only cognix.image writes archive bytes from it. A plan names trees on disk
-(store entries); the writer tars them with fixed mtimes, owners 0:0, sorted entries and normalised modes.
+(store entries); the writer tars them with fixed mtimes, each entry's owner (0:0 unless it says), sorted entries and
+normalised modes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Entry(_Frozen):
     # Stable content hash of the tree (e.g. the artifact's sha256 + unpack recipe version). When set, the
     # layer-digest cache trusts it instead of stat()ing the tree; it must change whenever the tree's bytes do.
     digest: str | None = None
+    # uid and gid of every path of this entry in the image: 0 (root) unless the engine hands a tree to the image's
+    # user (the model's /src and the user's home, so a model that writes next to itself works as under Cog's root)
+    owner: int = 0
 
 
 class Layer(_Frozen):

@@ -2,7 +2,7 @@
 
 The only place in cognix that writes tar entries. Rules (the same as nixpkgs' streamLayeredImage):
 entries sorted by path components (parents first, each directory once, implied parents added), mtime =
-the plan's `created`, owner 0:0 named root:root, modes normalised (directories 0755, files 0755 when any
+the plan's `created`, owner 0:0 named root:root (or the entry's owner, numeric only), modes normalised (directories 0755, files 0755 when any
 exec bit is set else 0644, setuid/setgid dropped; a sticky world-writable directory such as /tmp keeps 1777
 so a non-root user can write there), symlinks kept, hard links stored as regular
 files, no device files/fifos/sockets, no xattrs or pax headers; GNU format (long names use GNU longname
@@ -17,7 +17,7 @@ import os
 import posixpath
 import stat
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO, Iterable
 
 from cognix.errors import ImageError
@@ -40,6 +40,7 @@ class Node:
     size: int = 0
     source: str = ""  # absolute path on disk (files)
     target: str = ""  # symlink target
+    owner: int = 0  # uid and gid
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def collect(layer: Layer) -> list[tuple[str, Node]]:
                 except OSError as err:
                     fail(err)
                 if node is not None:
-                    _put(nodes, path.replace(os.sep, "/"), node)
+                    _put(nodes, path.replace(os.sep, "/"), replace(node, owner=entry.owner) if entry.owner else node)
     for path in list(nodes):
         parent = posixpath.dirname(path)
         while parent:
@@ -114,8 +115,8 @@ def header(path: str, node: Node, mtime: int) -> bytes:
     """The tar header block(s) for one entry, fixed metadata."""
     info = tarfile.TarInfo(path)
     info.mtime = mtime
-    info.uid = info.gid = 0
-    info.uname = info.gname = OWNER_NAME
+    info.uid = info.gid = node.owner
+    info.uname = info.gname = OWNER_NAME if node.owner == 0 else ""
     info.mode = node.mode
     if node.kind == "dir":
         info.type = tarfile.DIRTYPE

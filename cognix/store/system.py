@@ -1,7 +1,8 @@
 """The generated "system setup" entry: what Debian's maintainer scripts would have done for an image.
 
-- /etc/passwd, /etc/group (root and the non-root user), HOME, /tmp, /var/tmp and the weights cache, world-writable
-  with the sticky bit (every file in a layer is owned by 0:0, so that is how the non-root user can write there).
+- /etc/passwd, /etc/group (root and the non-root user), /tmp, /var/tmp and the weights cache, world-writable with the
+  sticky bit (owned by root in the layer, as everything of this entry).
+- The user's HOME and its ~/.cache are a tree of their own (build_home_tree), which the image gives to the user.
 - /etc/ssl/certs/ca-certificates.crt: the PEM files of /usr/share/ca-certificates concatenated in sorted order,
   as update-ca-certificates does with Debian's default configuration (every certificate enabled).
 - python and python3 links to the locked interpreter, beside it (/usr/bin for Debian's, /usr/local/bin for a
@@ -24,7 +25,7 @@ USER = "cog"
 UID = 1000
 HOME = "/home/cog"
 WEIGHTS_CACHE = "/var/cache/cognix"
-SYSTEM_FORMAT = "2"  # bump when the generated content changes (2: merged-/usr links)
+SYSTEM_FORMAT = "3"  # bump when the generated content changes (2: merged-/usr links, 3: HOME apart)
 
 _PASSWD = f"""root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
@@ -68,7 +69,7 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
     _write(tree / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n")
     if ca_pem:
         _write(tree / "etc/ssl/certs/ca-certificates.crt", ca_pem)
-    for d in ("tmp", "var/tmp", HOME.lstrip("/"), WEIGHTS_CACHE.lstrip("/")):
+    for d in ("tmp", "var/tmp", WEIGHTS_CACHE.lstrip("/")):
         (tree / d).mkdir(parents=True, exist_ok=True)
         os.chmod(tree / d, 0o1777)
     (tree / "root").mkdir(exist_ok=True)
@@ -77,3 +78,10 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
     bindir.mkdir(parents=True, exist_ok=True)
     for link in ("python", "python3"):
         os.symlink(os.path.basename(python.executable), bindir / link)
+
+
+def build_home_tree(tree: Path) -> None:
+    """HOME and its default cache directory (XDG_CACHE_HOME, and so torch's and Hugging Face's caches)."""
+    for d in (HOME.lstrip("/"), f"{HOME.lstrip('/')}/.cache"):
+        (tree / d).mkdir(parents=True, exist_ok=True)
+        os.chmod(tree / d, 0o755)

@@ -14,6 +14,7 @@ from cognix.engines.native.steps import generate_schema, run_commands_entry
 from cognix.errors import CognixError, LockError
 from cognix.image.plan import ImagePlan
 from cognix.progress import Progress, Silent
+from cognix.store.system import UID
 from cognix.weights.layers import source_exclusions, weight_trees
 from cognix.weights.manifest import MANIFEST_PATH, manifest_bytes, manifest_for
 
@@ -78,7 +79,9 @@ def plan_model(
     wheels = E.wheel_entries(lock.wheels, lock.target.layout(), files)
     system = E.system_entry(lock, debs)
     base = [*debs, *python, system, *wheels, E.runtime_entry(lock)]
+    owner = 0 if root_user else UID  # the image's user owns /src and its HOME
     planned = [Planned("deb", e) for e in debs] + [Planned("python", e) for e in python] + [Planned("system", system)]
+    planned.append(Planned("system", E.home_entry(owner)))
     planned += [Planned("wheel", e) for e in wheels] + [Planned("runtime", base[-1])]
     gpu_dirs = E.gpu_lib_dirs(lock) if config.build.gpu else []
     env = image_env(config, gpu_lib_dirs=gpu_dirs)
@@ -92,7 +95,7 @@ def plan_model(
     src_files = [f for f in E.source_files(model_dir) if f not in excluded]
     schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files),
                              python=lock.target.layout().executable)
-    planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra)))
+    planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra, owner=owner)))
 
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          created=SOURCE_DATE_EPOCH, root_user=root_user, gpu_lib_dirs=gpu_dirs)

@@ -20,7 +20,7 @@ from cognix.store.entries import entry_key, make_entry
 from cognix.store.runtime import build_runtime_tree, runtime_files, runtime_key
 from cognix.store.source import copy_source, source_files
 from cognix.store.standalone import PATCH_FORMAT, unpack_standalone
-from cognix.store.system import SYSTEM_FORMAT, build_system_tree, ca_bundle
+from cognix.store.system import SYSTEM_FORMAT, build_home_tree, build_system_tree, ca_bundle
 from cognix.store.wheel import install_wheel
 
 
@@ -188,6 +188,12 @@ def system_entry(lock: Lock, debs: list[Entry]) -> Entry:
                       references=sorted(e.name for e in debs))
 
 
+def home_entry(owner: int) -> Entry:
+    """The user's HOME (and ~/.cache), owned by `owner` in the image."""
+    entry = make_entry(entry_key("home", SYSTEM_FORMAT), "home", build_home_tree)
+    return entry.model_copy(update={"owner": owner})
+
+
 def source_digest(model_dir: Path, files: list[str]) -> str:
     digest = hashlib.sha256()
     for rel in files:
@@ -198,8 +204,9 @@ def source_digest(model_dir: Path, files: list[str]) -> str:
 
 
 def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None,
-                 extra: dict[str, bytes] | None = None) -> Entry:
-    """The /src entry: the filtered model files, /src/.cog/openapi_schema.json and `extra` (/src-relative -> bytes)."""
+                 extra: dict[str, bytes] | None = None, owner: int = 0) -> Entry:
+    """The /src entry: the filtered model files, /src/.cog/openapi_schema.json and `extra` (/src-relative -> bytes),
+    owned by `owner` in the image (models write next to themselves: TORCH_HOME=".", ./cache, outputs)."""
     generated = dict(extra or {})
     if schema_json is not None:
         generated[".cog/openapi_schema.json"] = schema_json
@@ -213,7 +220,7 @@ def source_entry(model_dir: Path, files: list[str], schema_json: bytes | None,
 
     parts = [f"{rel} {hashlib.sha256(data).hexdigest()}" for rel, data in sorted((extra or {}).items())]
     key = entry_key("src", source_digest(model_dir, files), hashlib.sha256(schema_json or b"").hexdigest(), *parts)
-    return make_entry(key, "src", build)
+    return make_entry(key, "src", build).model_copy(update={"owner": owner})
 
 
 def gpu_lib_dirs(lock: Lock) -> list[str]:

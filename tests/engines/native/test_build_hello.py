@@ -115,5 +115,11 @@ def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.Mo
         ids = subprocess.run(["docker", "exec", cid, "python", "-c", "import os; print(os.getuid(), os.getgid())"],
                              capture_output=True, text=True, timeout=30, check=False)
         assert user == "cog" and ids.stdout.split() == ["1000", "1000"], (user, ids)
+        # the model directory, HOME and its caches are the user's, as /src is root's (and root's alone) under Cog
+        writes = subprocess.run(["docker", "exec", cid, "python", "-c",
+                                 "import os; open('/src/out.txt', 'w').write('x'); os.makedirs('hub');"
+                                 "os.makedirs(os.path.expanduser('~/.cache/huggingface')); print('ok')"],
+                                capture_output=True, text=True, timeout=30, check=False)
+        assert writes.stdout.strip() == "ok", writes.stderr
     finally:
         subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60, check=False)
