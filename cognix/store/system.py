@@ -10,7 +10,8 @@
 - No /etc/ld.so.cache: Debian's glibc searches its multiarch directories without one, and a generated cache would
   depend on the host's ldconfig; /etc/ld.so.conf(.d) is written so a later `ldconfig` in a run step works.
 - /etc/nsswitch.conf, so name lookups use files then DNS.
-- /bin, /sbin, /lib, /lib64 as links into /usr (merged /usr, as Debian installs are).
+- /bin, /sbin, /lib, /lib64 as links into /usr (merged /usr, as Debian installs are); /sbin/tini (Cog's entrypoint
+  path) as a link to Debian's /usr/bin/tini.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ USER = "cog"
 UID = 1000
 HOME = "/home/cog"
 WEIGHTS_CACHE = "/var/cache/cognix"
-SYSTEM_FORMAT = "3"  # bump when the generated content changes (2: merged-/usr links, 3: HOME apart)
+SYSTEM_FORMAT = "4"  # bump when the generated content changes (2: merged-/usr links, 3: HOME apart, 4: /sbin/tini)
 
 _PASSWD = f"""root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
@@ -74,6 +75,9 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
         os.chmod(tree / d, 0o1777)
     (tree / "root").mkdir(exist_ok=True)
     os.chmod(tree / "root", 0o700)
+    # Cog's images start with /sbin/tini; platforms and the Cog CLI that name it find it here too
+    (tree / "usr/sbin").mkdir(parents=True, exist_ok=True)
+    os.symlink("../bin/tini", tree / "usr/sbin/tini")
     bindir = tree / python.scripts.lstrip("/")
     bindir.mkdir(parents=True, exist_ok=True)
     for link in ("python", "python3"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cognix.engines.native import entries as E
-from cognix.engines.native.plan import Planned, image_config, image_env, make_plan
+from cognix.engines.native.plan import Planned, image_config, image_env, make_plan, pip_freeze
 from cognix.engines.native.sdists import built_wheels
 from cognix.engines.native.steps import generate_schema, run_commands_entry
 from cognix.errors import CognixError, LockError
@@ -97,7 +97,9 @@ def plan_model(
                              python=lock.target.layout().executable)
     planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra, owner=owner)))
 
+    freeze = pip_freeze(E.installed_dists(wheels, lock.target.layout()))
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
+                         pip_freeze=freeze, cuda=lock.target.cuda, cudnn=lock.target.cudnn,
                          created=SOURCE_DATE_EPOCH, root_user=root_user, gpu_lib_dirs=gpu_dirs)
     return make_plan(planned, image, name=model_dir.name, image=config.image, max_layers=max_layers,
                      created=SOURCE_DATE_EPOCH)

@@ -188,6 +188,19 @@ def system_entry(lock: Lock, debs: list[Entry]) -> Entry:
                       references=sorted(e.name for e in debs))
 
 
+def installed_dists(wheels: list[Entry], layout: PythonLayout) -> list[tuple[str, str]]:
+    """(Name, Version) from each installed wheel's METADATA, as `pip freeze` reads them."""
+    out = []
+    for entry in wheels:
+        site = Path(entry.root) / layout.site_packages.lstrip("/")
+        for meta in sorted(site.glob("*.dist-info/METADATA")):
+            fields = dict(line.split(": ", 1) for line in meta.read_text(errors="replace").split("\n\n", 1)[0]
+                          .splitlines() if ": " in line and not line.startswith(" "))
+            if "Name" in fields and "Version" in fields:
+                out.append((fields["Name"].strip(), fields["Version"].strip()))
+    return out
+
+
 def home_entry(owner: int) -> Entry:
     """The user's HOME (and ~/.cache), owned by `owner` in the image."""
     entry = make_entry(entry_key("home", SYSTEM_FORMAT), "home", build_home_tree)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cognix import __version__
+from cognix.runtime.schema import SCHEMA_VERSION as COG_VERSION  # the Cog release the runtime answers as
 from cognix.image.plan import Entry, ImageConfig, ImagePlan, Layer
 from cognix.store.system import USER
 
@@ -114,16 +115,25 @@ def image_config(
     created: str,
     root_user: bool = False,
     gpu_lib_dirs: list[str] = (),
+    pip_freeze: str = "",
+    cuda: str | None = None,
+    cudnn: str | None = None,
 ) -> ImageConfig:
+    """The image config and Cog's labels as Cog's builder writes them (pkg/image/build.go): run.cog.version is the
+    Cog release the runtime answers as (cognix's own version has a label of its own), run.cog.config is completed
+    as Cog completes it (a GPU model's CUDA and cuDNN), run.cog.pip_freeze lists the image's Python packages."""
     labels = {
-        "run.cog.config": compact_json(config.cog_json()),
-        "run.cog.version": __version__,
+        "run.cog.config": compact_json(cog_config_label(config, cuda=cuda, cudnn=cudnn)),
+        "run.cog.version": COG_VERSION,
+        "run.cognix.version": __version__,
         "run.cog.has_init": "true",
         "org.opencontainers.image.title": title,
         "org.opencontainers.image.created": created,
     }
     if schema is not None:
         labels["run.cog.openapi_schema"] = compact_json(schema)
+    if pip_freeze:
+        labels["run.cog.pip_freeze"] = pip_freeze
     if revision:
         labels["org.opencontainers.image.revision"] = revision
     return ImageConfig(
@@ -135,6 +145,24 @@ def image_config(
         exposed_ports=["5000/tcp"],
         labels=dict(sorted(labels.items())),
     )
+
+
+def cog_config_label(config, *, cuda: str | None, cudnn: str | None) -> dict:
+    """cog.yaml as Cog's run.cog.config label has it: for a GPU model, build.cuda and build.cudnn filled in (from
+    the lock's torch when cog.yaml leaves them out)."""
+    data = config.cog_json()
+    if not config.build.gpu:
+        return data
+    build = dict(data.get("build", {}))
+    for key, value in (("cuda", cuda), ("cudnn", cudnn)):
+        if value and key not in build:
+            build[key] = value
+    return {**data, "build": build}
+
+
+def pip_freeze(dists: list[tuple[str, str]]) -> str:
+    """`pip freeze`'s lines for (name as its metadata spells it, version) pairs: name==version, sorted as pip does."""
+    return "\n".join(f"{name}=={version}" for name, version in sorted(dists, key=lambda d: d[0].lower()))
 
 
 def repo_tag(name: str, image: str | None, config: ImageConfig, layers: list[Layer]) -> str:

@@ -121,5 +121,13 @@ def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.Mo
                                  "os.makedirs(os.path.expanduser('~/.cache/huggingface')); print('ok')"],
                                 capture_output=True, text=True, timeout=30, check=False)
         assert writes.stdout.strip() == "ok", writes.stderr
+        tini = subprocess.run(["docker", "exec", cid, "python", "-c", "import os; print(os.path.realpath('/sbin/tini'))"],
+                              capture_output=True, text=True, timeout=30, check=False)
+        assert tini.stdout.strip() == "/usr/bin/tini"
+        labels = json.loads(subprocess.run(["docker", "inspect", "-f", "{{json .Config.Labels}}", cid],
+                                           capture_output=True, text=True, timeout=30, check=True).stdout)
+        freeze = labels["run.cog.pip_freeze"].splitlines()
+        assert any(line.startswith("starlette==") for line in freeze) and freeze == sorted(freeze, key=str.lower)
+        assert labels["run.cog.version"] == "0.23.1"
     finally:
         subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60, check=False)

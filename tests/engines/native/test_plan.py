@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from cognix.config import load_config
+import cognix
 from cognix.engines.native.plan import (
     Planned,
     image_config,
     merge_layers,
     order_entries,
+    pip_freeze,
     plan_layers,
     popularity,
 )
@@ -72,6 +74,24 @@ def test_image_config(tmp_path: Path) -> None:
     assert image.labels["org.opencontainers.image.revision"] == "abc"
     root = image_config(config, title="m", schema=None, revision=None, created="x", root_user=True)
     assert root.user == "" and "org.opencontainers.image.revision" not in root.labels
+    # Cog's labels as its builder writes them: the Cog release the runtime answers as, cognix's own apart
+    assert image.labels["run.cog.version"] == "0.23.1" and image.labels["run.cognix.version"] == cognix.__version__
+    assert "run.cog.pip_freeze" not in image.labels  # none given
+
+
+def test_labels_cog_completes(tmp_path: Path) -> None:
+    (tmp_path / "cog.yaml").write_text('build:\n  gpu: true\n  python_version: "3.11"\npredict: "predict.py:P"\n')
+    config = load_config(tmp_path)
+    image = image_config(config, title="m", schema=None, revision=None, created="x", cuda="12.1", cudnn="8",
+                         pip_freeze=pip_freeze([("typing_extensions", "4.12.2"), ("PyYAML", "6.0.2"),
+                                                ("anyio", "4.4.0")]))
+    build = json.loads(image.labels["run.cog.config"])["build"]
+    assert (build["cuda"], build["cudnn"]) == ("12.1", "8")
+    assert image.labels["run.cog.pip_freeze"] == "anyio==4.4.0\nPyYAML==6.0.2\ntyping_extensions==4.12.2"
+    (tmp_path / "cog.yaml").write_text('build:\n  gpu: true\n  cuda: "11.8"\npredict: "predict.py:P"\n')
+    build = json.loads(image_config(load_config(tmp_path), title="m", schema=None, revision=None, created="x",
+                                    cuda="11.7").labels["run.cog.config"])["build"]
+    assert build["cuda"] == "11.8"  # what cog.yaml says stays
 
 
 def test_run_layer_is_never_merged() -> None:
