@@ -67,8 +67,11 @@ def register(cli: click.Group) -> None:
 
         if not model_dir.is_dir():
             raise LockError(f"{model_dir} is not a directory")
+        config = load_config(model_dir)
+        for note in config.notices:  # cog.yaml keys accepted but ignored, one located line each
+            click.echo(f"note: {note}", err=True)
         if check:
-            lock = load_lock(model_dir, load_config(model_dir))
+            lock = load_lock(model_dir, config)
             click.echo(f"{model_dir / 'lock.json'} is up to date ({len(lock.wheels)} wheels, {len(lock.debs)} debs)")
             return
         warnings: list[str] = []

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from cognix.config.compat import ignored_keys
 from cognix.config.model import (
     Build,
     CogConfig,
@@ -104,7 +105,7 @@ def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
 
     config: CogConfig | None = None
     try:
-        config = CogConfig.model_validate(data)
+        config = CogConfig.model_validate(data, context={"model_dir": model_dir})
     except ValidationError as err:
         for e in err.errors():
             loc = tuple(e["loc"])
@@ -231,7 +232,8 @@ def _message(loc: KeyPath, e: Any) -> str:
         if model is CogConfig:
             known = sorted([*known, "run"])
         name = str(loc[-1])
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        # Keys cognix accepts but ignores are suggested too, though not listed as expected.
+        close = difflib.get_close_matches(name, [*known, *ignored_keys(loc[:-1])], n=1, cutoff=0.6)
         if close:
             return f"unknown key; did you mean '{close[0]}'?"
         return f"unknown key; expected one of: {', '.join(known)}" if known else "unknown key"

@@ -1,4 +1,8 @@
-"""The cog.yaml model: every key Cog documents plus cognix's `weights`, with Cog's defaults."""
+"""The cog.yaml model: every key some Cog release accepted plus cognix's `weights`, with Cog's defaults.
+
+Keys that change nothing in a cognix image are accepted, noted and dropped (cognix/config/compat.py, which also maps
+Cog's own `weights` entries onto WeightSpec); `CogConfig.notices` has one located line for each.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,15 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
+    ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from cognix.config.compat import prepare
+from cognix.config.prepared import Ignored, MappedWeight
 
 # Every CPython minor some Cog release accepts (Cog: 3.8 and newer; 3.14 since its 2025 releases).
 SUPPORTED_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -41,6 +50,9 @@ DENIED_ENV_NAMES = frozenset(
 )
 DENIED_ENV_PREFIXES = ("R8_", "REPLICATE_", "CUDA_", "NVIDIA_", "NV_", "PGET_", "KUBERNETES_")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+# An image repository as go-containerregistry's name.NewRepository takes it (Cog's check of `model`).
+_REGISTRY = re.compile(r"^[A-Za-z0-9.-]+(:[0-9]+)?$")
+_REPOSITORY = re.compile(r"^[a-z0-9_./-]{2,255}$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 KeyPath = tuple[str | int, ...]
@@ -86,7 +98,30 @@ def _as_version_text(value: Any) -> Any:
     return value
 
 
+def _is_repository(value: str) -> bool:
+    first, slash, rest = value.partition("/")
+    if slash and ("." in first or ":" in first):
+        return bool(_REGISTRY.match(first)) and bool(_REPOSITORY.match(rest))
+    return bool(_REPOSITORY.match(value))
+
+
+def _check_model(value: str) -> str:
+    """`model` as Cog checks it: a bare repository, no tag or digest."""
+    if _is_repository(value):
+        return value
+    if ".py:" in value:
+        raise ValueError(f"expected an image repository such as 'r8.im/me/model', got the runner reference "
+                         f"{value!r}: that goes under 'run' (Cog's first releases called it model)")
+    bare = value.split("@", 1)[0]
+    head, slash, last = bare.rpartition("/")
+    bare = head + slash + last.split(":", 1)[0]
+    if bare != value and _is_repository(bare):
+        raise ValueError(f"must be a bare repository (tags and digests are not allowed), got {value!r}")
+    raise ValueError(f"expected an image repository such as 'r8.im/me/model' (lowercase), got {value!r}")
+
+
 RunnerRef = Annotated[str, AfterValidator(_check_runner_ref)]
+ModelRepo = Annotated[str, AfterValidator(_check_model)]
 EnvItem = Annotated[str, AfterValidator(_check_env_item)]
 
 
@@ -126,6 +161,9 @@ class Build(_Strict):
     python_version: str = DEFAULT_PYTHON
     python_packages: list[str] | None = None
     python_requirements: str | None = None
+    # Cog v0.0.5 to v0.0.18: pip's -f / --extra-index-url for python_packages (requirements.py honours them there)
+    python_find_links: list[str] = Field(default_factory=list)
+    python_extra_index_urls: list[str] = Field(default_factory=list)
     system_packages: list[str] = Field(default_factory=list)
     run: list[RunStep] = Field(default_factory=list)
     pre_install: list[str] = Field(default_factory=list)
@@ -190,14 +228,18 @@ class Build(_Strict):
 
 
 class Concurrency(_Strict):
-    """The (deprecated) `concurrency` section."""
+    """The (deprecated) `concurrency` section (its `default_target` is accepted and ignored, see compat.py)."""
 
     max: StrictInt = Field(ge=1)
-    default_target: StrictInt | None = Field(default=None, ge=1)
 
 
 class WeightSpec(_Strict):
-    """One entry of cognix's `weights` list."""
+    """One entry of cognix's `weights` list (Cog's own entries are mapped onto these, see compat.py).
+
+    globs: how include/exclude match a file's path relative to src: "fnmatch" (cognix's, `*` crosses `/`) or
+    "gitignore" (Cog's: a bare `*.bin` at any depth, `dir/*.bin` only directly in dir). Left out of dumps when
+    "fnmatch", so the lock's input hash of entries without it is unchanged.
+    """
 
     src: str = Field(min_length=1)
     dest: str
@@ -205,6 +247,14 @@ class WeightSpec(_Strict):
     exclude: list[str] = Field(default_factory=list)
     mode: Literal["build", "runtime"] = "build"
     bucket: str | None = None
+    globs: Literal["fnmatch", "gitignore"] = "fnmatch"
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("globs") == "fnmatch":
+            del data["globs"]
+        return data
 
     @field_validator("src")
     @classmethod
@@ -253,7 +303,8 @@ def _cross_problems(data: dict[str, Any]) -> list[tuple[KeyPath, str, Any]]:
     concurrency = data.get("concurrency")
     if isinstance(concurrency, dict) and isinstance(concurrency.get("max"), int) and concurrency["max"] > 1:
         version = str(build.get("python_version", DEFAULT_PYTHON)) if isinstance(build, dict) else DEFAULT_PYTHON
-        if re.match(r"3\.10(\.|$)", version.strip()):
+        minor = re.match(r"3\.(\d+)(\.|$)", version.strip())
+        if minor and int(minor.group(1)) < 11:
             problems.append(
                 (("concurrency", "max"), "a value above 1 needs python_version 3.11 or newer", concurrency["max"])
             )
@@ -266,23 +317,7 @@ def _cross_problems(data: dict[str, Any]) -> list[tuple[KeyPath, str, Any]]:
                 if name in seen:
                     problems.append((("environment", i), f"{name} is already set by environment[{seen[name]}]", item))
                 seen.setdefault(name, i)
-    weights = data.get("weights")
-    if isinstance(weights, list):
-        dests: list[tuple[int, str]] = []
-        for i, entry in enumerate(weights):
-            dest = entry.get("dest") if isinstance(entry, dict) else None
-            if not isinstance(dest, str) or not dest.startswith("/src/"):
-                continue
-            norm = posixpath.normpath(dest)
-            for j, other in dests:  # one problem per entry: its first clash
-                if norm == other:
-                    problems.append((("weights", i, "dest"), f"{dest!r} is already used by weights[{j}]", dest))
-                    break
-                if norm.startswith(other + "/") or other.startswith(norm + "/"):
-                    problems.append((("weights", i, "dest"), f"{dest!r} overlaps weights[{j}].dest {other!r}", dest))
-                    break
-            dests.append((i, norm))
-    return problems
+    return problems  # weights entries not overlapping each other: compat.prepare checks it, Cog's shape included
 
 
 class CogConfig(_Strict):
@@ -292,20 +327,27 @@ class CogConfig(_Strict):
     predict: RunnerRef | None = None
     train: RunnerRef | None = None
     image: str | None = None
-    model: str | None = None
+    model: ModelRepo | None = None
     concurrency: Concurrency | None = None
     environment: list[EnvItem] = Field(default_factory=list)
     weights: list[WeightSpec] = Field(default_factory=list)
 
     # Set by the loader: where each key sits in cog.yaml, for located errors further down.
     _source: Any = PrivateAttr(default=None)
+    # Set in validation: the keys accepted but ignored (see `ignored` and `notices`).
+    _ignored: tuple[Ignored, ...] = PrivateAttr(default=())
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_all(cls, data: Any, handler: Any) -> CogConfig:
+    def _validate_all(cls, data: Any, handler: Any, info: ValidationInfo) -> CogConfig:
         if not isinstance(data, dict):
             return handler(data)
-        data = dict(data)
+        # The loader passes context={"model_dir": ...}: it tells a file from a directory in Cog's old weights shape.
+        prepared = prepare(data, (info.context or {}).get("model_dir") if isinstance(info.context, dict) else None)
+        data = prepared.data
+        if isinstance(data.get("weights"), list):
+            data["weights"] = [WeightSpec.model_construct(**w) if isinstance(w, MappedWeight) else w
+                               for w in data["weights"]]
         problems: list[tuple[KeyPath, str, Any]] = []
         used_run = data.get("run") is not None and data.get("predict") is None
         run = data.pop("run", None)
@@ -321,7 +363,7 @@ class CogConfig(_Strict):
         except ValidationError as err:
             result = None
             for e in err.errors():
-                loc = tuple(e["loc"])
+                loc = prepared.remap(tuple(e["loc"]))
                 if used_run and loc[:1] == ("predict",):
                     loc = ("run", *loc[1:])
                 kind = PydanticCustomError(e["type"], e["msg"])  # keeps type and text; loc may change
@@ -330,9 +372,34 @@ class CogConfig(_Strict):
             InitErrorDetails(type=PydanticCustomError("cognix", msg), loc=loc, input=value)
             for loc, msg, value in problems
         ]
+        errors += [
+            InitErrorDetails(type=PydanticCustomError(kind, msg), loc=loc, input=value)
+            for loc, kind, msg, value in prepared.errors
+        ]
         if errors:
             raise ValidationError.from_exception_data(cls.__name__, errors)
+        result._ignored = tuple(prepared.ignored)
         return result
+
+    @property
+    def ignored(self) -> tuple[Ignored, ...]:
+        """The keys accepted but not used (Cog keys that change nothing in a cognix image), each with why."""
+        return self._ignored
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """One located line per ignored key, in cog.yaml order: `cog.yaml:3:3: build.fast: ignored: <why>`.
+        `cognix lock` and `cognix build` print each on stderr as `note: <line>`."""
+        from cognix.config.loader import Source
+
+        source = self._source or Source("cog.yaml")
+
+        def where(item: Ignored) -> tuple[int, int]:
+            pos = source.positions.get(item.path)
+            return (pos.key or pos.value) if pos is not None else (0, 0)
+
+        return tuple(source.problem(i.path, f"ignored: {i.reason}", at_key=True) for i in sorted(self._ignored,
+                                                                                                   key=where))
 
     @property
     def python_minor(self) -> str:
@@ -378,7 +445,7 @@ class CogConfig(_Strict):
                 "model": self.model,
                 "predict": self.predict,
                 "train": self.train,
-                "concurrency": _compact(self.concurrency.model_dump()) if self.concurrency else None,
+                "concurrency": {"max": self.concurrency.max} if self.concurrency else None,
                 "environment": self.environment,
                 "weights": [_compact(w.model_dump()) for w in self.weights],
             }

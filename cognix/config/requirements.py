@@ -179,6 +179,11 @@ def requirements_of(model_dir: Path, config: CogConfig) -> Requirements:
         for i, item in enumerate(build.python_packages):
             path = ("build", "python_packages", i)
             collector.add_line(item, f"{source.locate(path)}: {format_path(path)}", model_dir, ())
+        # Cog v0.0.5 to v0.0.18 passed these to pip with python_packages (and only then: see compat.py).
+        for key, option in (("python_find_links", "--find-links"), ("python_extra_index_urls", "--extra-index-url")):
+            for i, url in enumerate(getattr(build, key)):
+                path = ("build", key, i)
+                collector.add_line(f"{option} {url}", f"{source.locate(path)}: {format_path(path)}", model_dir, ())
     elif build.python_requirements is not None:
         path = ("build", "python_requirements")
         where = f"{source.locate(path)}: {format_path(path)}"

@@ -23,7 +23,8 @@ def lock_weights(config: Any, model_dir: Path, previous: Lock | None, progress: 
     with http_client() as client:
         try:
             for spec in config.weights or []:
-                found = select(list_files(spec.src, model_dir, client=client), spec.include, spec.exclude)
+                found = select(list_files(spec.src, model_dir, client=client), spec.include, spec.exclude,
+                               getattr(spec, "globs", "fnmatch"))
                 if not found:
                     raise WeightsError(f"weights entry {spec.src!r} matched no files",
                                        where="cog.yaml", fix="check src and the include/exclude globs")
@@ -31,7 +32,18 @@ def lock_weights(config: Any, model_dir: Path, previous: Lock | None, progress: 
                 sets.append(WeightSet(src=spec.src, dest=spec.dest, mode=spec.mode, files=files))
         finally:
             hashes.save()
-    return sets
+    return _unshadowed(sets)
+
+
+def _unshadowed(sets: list[WeightSet]) -> list[WeightSet]:
+    """Entries sharing a dest (one Cog entry with several sources) are layered in order: a later one's file wins,
+    as in Cog, so an earlier copy of that path is dropped rather than shipped twice."""
+    out = []
+    for i, ws in enumerate(sets):
+        later = {f.path for other in sets[i + 1:] if other.dest == ws.dest for f in other.files}
+        kept = [f for f in ws.files if f.path not in later]
+        out.append(ws if len(kept) == len(ws.files) else ws.model_copy(update={"files": kept}))
+    return out
 
 
 def _previous_files(previous: Lock | None) -> dict[str, WeightFile]:

@@ -16,6 +16,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import httpx
 
+from cognix.config.globs import gitignore_match
 from cognix.errors import WeightsError
 from cognix.lock.model import WeightFile
 from cognix.progress import Progress
@@ -40,6 +41,8 @@ class Candidate:
 def kind_of(src: str, model_dir: Path) -> str:
     if src.startswith("gs://"):
         return "gs"
+    if src.startswith("hf://"):
+        return "hf"  # Cog's spelling of a hub repo (hf://owner/name[@revision])
     if src.startswith(("https://", "http://")):
         return "url"
     if "://" in src:
@@ -53,13 +56,20 @@ def kind_of(src: str, model_dir: Path) -> str:
                        where=str(model_dir), fix="create the path, or write owner/name[@revision] for a hub repo")
 
 
-def select(candidates: list[Candidate], include: list[str], exclude: list[str]) -> list[Candidate]:
-    """include/exclude globs (fnmatch on the relative posix path); exclude wins."""
+def select(candidates: list[Candidate], include: list[str], exclude: list[str],
+           globs: str = "fnmatch") -> list[Candidate]:
+    """include/exclude globs on the relative posix path, exclude wins: fnmatch (cognix's) or gitignore-style
+    (Cog's weights entries, as go-gitignore matches them)."""
+    def matches(path: str, patterns: list[str]) -> bool:
+        if globs == "gitignore":
+            return gitignore_match(patterns, path)
+        return any(fnmatchcase(path, g) for g in patterns)
+
     out = []
     for c in candidates:
-        if include and not any(fnmatchcase(c.path, g) for g in include):
+        if include and not matches(c.path, include):
             continue
-        if any(fnmatchcase(c.path, g) for g in exclude):
+        if matches(c.path, exclude):
             continue
         out.append(c)
     return sorted(out, key=lambda c: c.path)
@@ -147,7 +157,7 @@ def _hf_headers() -> dict[str, str]:
 
 def _list_hf(src: str, client: httpx.Client) -> list[Candidate]:
     endpoint = hf_endpoint()
-    repo, _, rev = src.partition("@")
+    repo, _, rev = src.removeprefix("hf://").partition("@")
     rev = rev or "main"
     headers = _hf_headers()
     # Pin a branch/tag to its commit so the recorded URLs keep naming the same bytes.

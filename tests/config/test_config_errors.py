@@ -223,7 +223,7 @@ def test_bad_runner_reference_under_run_is_located_at_run(tmp_path: Path) -> Non
 
 
 def test_concurrency_and_image_model(tmp_path: Path) -> None:
-    problems = problems_for(tmp_path, "concurrency:\n  max: 0\nimage: a\nmodel: b\n")
+    problems = problems_for(tmp_path, "concurrency:\n  max: 0\nimage: a\nmodel: me/model\n")
     assert problems == [
         "cog.yaml:2:8: concurrency.max: should be greater than or equal to 1, got 0",
         "cog.yaml:4:1: model: cannot be used together with 'image'",
