@@ -14,6 +14,7 @@ first line of the error that stopped it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import httpx
 import pbs_fixture
 import pytest
 import yaml
-from servicekit import free_port
+from servicekit import free_port, static_files
 
 MODELS = Path(__file__).resolve().parent / "models"
 CORPUS: dict[str, dict[str, Any]] = tomllib.loads((MODELS / "corpus.toml").read_text())
@@ -102,7 +103,7 @@ def test_corpus_lists_every_model() -> None:
 def test_corpus_entry_is_complete(name: str) -> None:
     spec = CORPUS[name]
     model = MODELS / name
-    known = {"pattern", "sources", "needs", "stage", "stage_elsewhere", "note", "predict"}
+    known = {"pattern", "sources", "needs", "stage", "stage_elsewhere", "note", "predict", "secrets"}
     assert set(spec) <= known, f"unknown keys {sorted(set(spec) - known)}"
     assert isinstance(spec.get("pattern"), str) and len(spec["pattern"].strip()) > 10, "pattern must say what it is"
     sources = spec.get("sources")
@@ -284,9 +285,32 @@ def test_model(name: str, corpus_cache: str, standalone: Standalone, tmp_path: P
 
 def _exercise(name: str, spec: dict[str, Any], cache: str, standalone: Standalone, tmp_path: Path,
               report: Report) -> None:
+    with contextlib.ExitStack() as stack:
+        model = tmp_path / name  # the directory name is the image name: cognix-<name>
+        shutil.copytree(MODELS / name, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
+        if (model / "www").is_dir():  # files a build.run step fetches: served on 127.0.0.1, at {{WWW}} in cog.yaml
+            base, _requests = stack.enter_context(static_files(model / "www"))
+            (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace("{{WWW}}", base))
+        secrets = []
+        for secret_id, value in (spec.get("secrets") or {}).items():
+            (tmp_path / f"secret-{secret_id}").write_text(value)
+            secrets += ["--secret", f"id={secret_id},src={tmp_path / f'secret-{secret_id}'}"]
+        _stages(name, spec, model, cache, standalone, tmp_path, report, secrets)
+
+
+def _fresh_store(cache: str, tmp_path: Path) -> str:
+    """A cache with the downloads of `cache` (hard-linked) and nothing built from them: a rebuild from it makes
+    every store entry, layer and schema again."""
+    fresh = tmp_path / "fresh-cache"
+    for part in ("blobs", "debian"):
+        if (Path(cache) / part).is_dir():
+            shutil.copytree(Path(cache) / part, fresh / part, copy_function=os.link)
+    return str(fresh)
+
+
+def _stages(name: str, spec: dict[str, Any], model: Path, cache: str, standalone: Standalone, tmp_path: Path,
+            report: Report, secrets: list[str]) -> None:
     stage = _expected_stage(name, spec, standalone)
-    model = tmp_path / name  # the directory name is the image name: cognix-<name>
-    shutil.copytree(MODELS / name, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
     env = {**os.environ, "COGNIX_CACHE_DIR": cache, "UV_PYTHON_INSTALL_MIRROR": standalone.mirror}
 
     lock = _run([*_cli(), "lock", str(model)], timeout=TIMEOUT["lock"], env=env, cwd=tmp_path)
@@ -316,10 +340,19 @@ def _exercise(name: str, spec: dict[str, Any], cache: str, standalone: Standalon
     if stage == "lock":
         return
 
-    built = _run([*_cli(), "build", "--frozen", "-o", str(model / "result"), str(model)],
+    built = _run([*_cli(), "build", "--frozen", *secrets, "-o", str(model / "result"), str(model)],
                  timeout=TIMEOUT["build"], env=env, cwd=tmp_path)
     if built.returncode != 0 or not (model / "result").exists():
         report.fail("build", _first_error(built), _tail(built.stderr))
+    # again from a store with nothing built in it (the downloads shared): the same image, byte for byte
+    again = _run([*_cli(), "build", "--frozen", *secrets, "-o", str(tmp_path / "result-again"), str(model)],
+                 timeout=TIMEOUT["build"], env={**env, "COGNIX_CACHE_DIR": _fresh_store(cache, tmp_path)},
+                 cwd=tmp_path)
+    if again.returncode != 0:
+        report.fail("build", "rebuilding from a fresh store: " + _first_error(again), _tail(again.stderr))
+    ids = [re.search(r" (sha256:[0-9a-f]{64})$", out.stdout, re.M) for out in (built, again)]
+    if not all(ids) or ids[0].group(1) != ids[1].group(1):
+        report.fail("build", f"two builds, two images: {[m.group(1) if m else None for m in ids]}")
     report.reached = "build"
     if stage == "build":
         return

@@ -39,20 +39,29 @@ def register(cli: click.Group) -> None:
     @click.option("--snapshot-url", help="Debian snapshot archive base URL, for .debs gone from the mirror.")
     @click.option("-o", "--out", type=click.Path(path_type=Path), help="Where to write the result (default ./result).")
     @click.option("--frozen", is_flag=True, help="Refuse to lock: fail when lock.json is missing or stale.")
+    @click.option("--secret", "secrets", multiple=True, metavar="id=ID,src=FILE",
+                  help="A secret for build.run's `--mount=type=secret,id=ID` (never in a layer or a log).")
+    @click.option("--update-run-digests", is_flag=True,
+                  help="Record what build.run's steps write now, where it differs from lock.json's records.")
     def build_cmd(model_dir: Path, oci_layout: Path | None, offline: bool, root_user: bool, max_layers: int,
-                  snapshot_url: str | None, out: Path | None, frozen: bool) -> None:
+                  snapshot_url: str | None, out: Path | None, frozen: bool, secrets: tuple[str, ...],
+                  update_run_digests: bool) -> None:
         """Build the model's image with the native engine into ./result (locking first when lock.json is missing
         or stale, unless --frozen)."""
         from cognix.cli.cmd_lock import summary
         from cognix.config import load_config
         from cognix.engines.native.build import build
+        from cognix.engines.native.run_steps import RunContext, parse_secrets
         from cognix.engines.nix import nix_only_reason
         from cognix.lock.lockfile import ensure_lock
 
         if nix_only_reason(model_dir) is None and (model_dir / "cog.yaml").is_file():
             forbid = "--frozen" if frozen else "--offline" if offline else None
             warnings: list[str] = []
-            lock, reason = ensure_lock(model_dir, load_config(model_dir), frozen=forbid, warnings=warnings,
+            config = load_config(model_dir)
+            for note in config.notices:  # cog.yaml keys accepted but ignored, one located line each
+                click.echo(f"note: {note}", err=True)
+            lock, reason = ensure_lock(model_dir, config, frozen=forbid, warnings=warnings,
                                        progress=terminal_progress(sys.stderr))
             if reason is not None:
                 click.echo(f"{reason}: locked first (as `cognix lock` does)", err=True)
@@ -60,8 +69,10 @@ def register(cli: click.Group) -> None:
                     click.echo(f"warning: {warning}", err=True)
                 click.echo(summary(lock), err=True)
 
+        context = RunContext(secrets=parse_secrets(secrets), update_records=update_run_digests)
         result = build(model_dir, out=out, oci_layout=oci_layout, offline=offline, root_user=root_user,
-                       max_layers=max_layers, snapshot_url=snapshot_url, progress=terminal_progress())
+                       max_layers=max_layers, snapshot_url=snapshot_url, progress=terminal_progress(),
+                       run_context=context)
         click.echo(f"{result.plan.repo_tag} {result.image_id or ''}".strip())
         click.echo(f"wrote {result.result_path}")
 

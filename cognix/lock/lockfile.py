@@ -14,12 +14,13 @@ from pydantic import ValidationError
 import cognix
 from cognix.errors import LockError
 from cognix.fileio import write_atomic
-from cognix.lock.debian import base_packages, build_packages, resolve_debs, run_step_packages
+from cognix.lock.debian import base_packages, build_only_packages, resolve_debs, setup_only
 from cognix.lock.index import IndexConfig, choose_index, redact
 from cognix.lock.inputs import input_hash
 from cognix.lock.model import LOCK_FORMAT_VERSION, Deb, Lock, LockOptions, Runtime, Target, WeightSet
 from cognix.lock.python import Resolution, resolve_wheels, split_options
 from cognix.lock.runtime_pin import runtime_digest
+from cognix.lock.sdk import sdk_requirements
 from cognix.lock.sources import SourceBuilder, lock_sources
 from cognix.lock.standalone import lock_standalone
 from cognix.lock.target import make_target, python_source_for
@@ -67,12 +68,13 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
     python_mirror, torch_index = options.python_mirror, options.torch_index
     source = python_source_for(build.python_minor, options.python_source)
     target = make_target(build.python_minor, python_source=source, gpu=build.gpu)
-    system_packages = list(build.system_packages) + run_step_packages(bool(build.all_run_steps))
+    system_packages = list(build.system_packages)
+    run_steps = bool(build.all_run_steps)
     pool = ThreadPoolExecutor(max_workers=2)  # Debian, the interpreter and the wheels resolve at once
     try:
-        # the toolchain for sdist builds too: resolving it costs little, the Release files are fetched once
-        debs_run = pool.submit(_resolve_debs, target, system_packages, toolchain=True, mirror=mirror,
-                               progress=Silent())
+        # what sdist builds would need too: resolving it costs little, the Release files are fetched once
+        debs_run = pool.submit(_resolve_debs, target, system_packages, sdists=True, run_steps=run_steps,
+                               mirror=mirror, progress=Silent())
         python_run = pool.submit(lock_standalone, target.python_version, mirror=python_mirror) \
             if source == "standalone" else None
         wheels = _lock_wheels(model_dir, config, target, index_url=index_url, torch_index=torch_index,
@@ -83,8 +85,8 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
         pool.shutdown(wait=False, cancel_futures=True)
     if warnings is not None:
         warnings.extend(wheels.warnings)
-    if not wheels.resolution.sources:
-        build_debs = []
+    if not (wheels.resolution.sources or run_steps):
+        build_debs = setup_only(build_debs)  # the image setup's ldconfig stays (cognix.engines.native.fixups)
     lock = Lock(
         format=LOCK_FORMAT_VERSION,
         input_hash=input_hash(config, model_dir, options),
@@ -101,6 +103,8 @@ def lock_model(model_dir: Path, *, index_url: str | None = None, mirror: str | N
         mirror=deb_mirror,
         build_debs=build_debs,
     )
+    if run_steps:  # pip for the steps, in the build sandbox only
+        lock = _with_run_pip(lock, wheels)
     if not wheels.resolution.sources:
         return lock
     if builder is None:  # the native engine builds sdists (the Nix engine builds them itself, from the same lock)
@@ -129,7 +133,8 @@ def _lock_wheels(model_dir: Path, config: Any, target: Target, *, index_url: str
     build = config.build
     reqs = requirements_of(model_dir, config)
     model = split_options(list(reqs.lines))
-    runtime = split_options(runtime_requirements())
+    # with the packages upstream's cog SDK brings, which models import without listing (cognix.lock.sdk)
+    runtime = split_options(runtime_requirements() + sdk_requirements(build.sdk_version, model.lines))
     index = choose_index(option=index_url, model_index=model.index_url or reqs.index_url,
                          model_extras=list(reqs.extra_index_urls) + model.extra_index_urls)
     torch = plan_torch(model, reqs, build, target, index=index, torch_index=torch_index)
@@ -141,17 +146,26 @@ def _lock_wheels(model_dir: Path, config: Any, target: Target, *, index_url: str
                    list(torch.warnings), [redact(u) for u in find_links])
 
 
-def _resolve_debs(target: Target, system_packages: list[str], *, toolchain: bool, mirror: str | None,
+def _resolve_debs(target: Target, system_packages: list[str], *, sdists: bool, run_steps: bool, mirror: str | None,
                   progress: Progress) -> tuple[list[Deb], list[Deb], str | None]:
-    """The Debian base (interpreter or not) and system packages, and with `toolchain` what building sdists needs
-    on top; none when the target has no Debian base."""
+    """The Debian base (interpreter or not) and system packages, and what building needs on top (the toolchain for
+    sdists, the tools for build.run); none when the target has no Debian base."""
     if target.debian_suite is None:
         return [], [], None
     standalone = target.python_source == "standalone"
     packages = sorted(set(base_packages(target.python_version, standalone=standalone)) | set(system_packages))
-    extra = build_packages(target.python_version, standalone=standalone) if toolchain else []
+    extra = build_only_packages(target.python_version, standalone=standalone, sdists=sdists, run_steps=run_steps)
     result = resolve_debs(target.debian_suite, packages, mirror=mirror, progress=progress, build_packages=extra)
     return list(result.debs), list(result.build_debs), result.mirror
+
+
+def _with_run_pip(lock: Lock, wheels: _Wheels) -> Lock:
+    """pip (a wheel for the target) among the build-only wheels, named in run_wheels: build.run steps call it."""
+    pip = resolve_wheels(["pip"], [], lock.target, wheels.index, find_links=list(lock.find_links),
+                         options=wheels.options, allow_sdists=False).wheels
+    pool = {(w.name, w.version): w for w in [*lock.build_wheels, *pip]}
+    return lock.model_copy(update={"build_wheels": [pool[k] for k in sorted(pool)],
+                                   "run_wheels": sorted(f"{w.name}=={w.version}" for w in pip)})
 
 
 def _lock_weights(config: Any, model_dir: Path, progress: Progress) -> list[WeightSet]:

@@ -77,6 +77,16 @@ class StandalonePython(_Strict):
     listed_by: str  # the uv whose download list named it, "uv 0.13.9"
 
 
+class RunRecord(_Strict):
+    """What one build.run step wrote, recorded by the first build (like a fixed-output derivation's hash): a later
+    build of the same inputs must write the same, or say which paths differ."""
+
+    inputs: str  # sha256 of everything the step ran with: its command, the tree under it, its environment
+    digest: str  # sha256 of `files`, in canonical JSON
+    # path -> what the step left there: "f:<sha256>" (x bit: "x:<sha256>"), "l:<target>", "d", "w" (deleted)
+    files: dict[str, str] = Field(default_factory=dict)
+
+
 class LockOptions(_Strict):
     """Choices made on the command line, kept in lock.json so a re-lock or --check makes them again."""
 
@@ -167,6 +177,8 @@ class Lock(_Strict):
     # What sdist builds need and the image never gets: build requirements and the compiler toolchain.
     build_wheels: list[Wheel] = Field(default_factory=list)  # sorted by (name, version)
     build_debs: list[Deb] = Field(default_factory=list)  # sorted by package; the image's debs come on top
+    run_wheels: list[str] = Field(default_factory=list)  # "name==version" of build_wheels for build.run (pip)
+    run_records: list[RunRecord] = Field(default_factory=list)  # one per build.run step, once a build made them
     options: LockOptions = Field(default_factory=LockOptions)
     index_urls: list[str] = Field(default_factory=list)  # the index(es) resolved against (no credentials)
     find_links: list[str] = Field(default_factory=list)  # find-links pages resolved against (no credentials)

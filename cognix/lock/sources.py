@@ -113,7 +113,8 @@ def lock_sources(lock: Lock, pins: list[SourcePin], *, index: IndexConfig, optio
         lock, wheel = _lock_source(lock, pin, index=index, options=options, builder=builder, mirror=mirror,
                                    progress=progress)
         built.append(wheel)
-    used = {p for w in built if w.sdist for p in w.sdist.build_requires}  # retries may have pinned more
+    # retries may have pinned more than the builds use; build.run's pip stays
+    used = {p for w in built if w.sdist for p in w.sdist.build_requires} | set(lock.run_wheels)
     return lock.model_copy(update={"wheels": sorted([*lock.wheels, *built], key=lambda w: w.name),
                                    "build_wheels": [w for w in lock.build_wheels if _pin(w) in used]})
 

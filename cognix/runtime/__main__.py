@@ -2,15 +2,19 @@
 
 Flags mirror `python -m cog.server.http`: --host, --port (default $PORT, else 5000), --upload-url,
 --x-mode predict|train, --await-explicit-shutdown, --threads (ignored), plus --allow-private-urls.
-Environment options and limits: see cognix/runtime/config.py.
+Environment options and limits: see cognix/runtime/config.py. Without COG_PREDICT_TYPE_STUB / COG_TRAIN_TYPE_STUB
+the runner comes from cog.yaml in the working directory (`predict` or `run`, `train`), as Cog's server read it.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
+import re
 import signal
 import sys
+from typing import Optional, Tuple
 
 from cognix.runtime.config import RuntimeConfig
 
@@ -20,11 +24,47 @@ def _truthy(value: str) -> bool:
     return bool(value)
 
 
-def parse_args(argv: list[str] | None) -> RuntimeConfig:
+def refs_from_cog_yaml(directory: str) -> Tuple[Optional[str], Optional[str]]:
+    """(predict, train) runner references from DIRECTORY/cog.yaml (`run` is predict's new name); None when absent.
+
+    PyYAML (which Cog's SDK brings) reads it when installed; otherwise the top-level `key: value` lines do.
+    """
+    try:
+        with open(os.path.join(directory, "cog.yaml"), encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError:
+        return None, None
+    data: dict = {}
+    try:
+        import yaml
+
+        loaded = yaml.safe_load(text)
+        data = loaded if isinstance(loaded, dict) else {}
+    except ImportError:
+        for match in re.finditer(r"^(predict|run|train)[ \t]*:[ \t]*[\"']?([^\"'#\s]+)", text, re.MULTILINE):
+            data[match.group(1)] = match.group(2)
+    except Exception:  # a cog.yaml that does not parse names no runner
+        return None, None
+
+    def ref(key: str) -> Optional[str]:
+        value = data.get(key)
+        return value if isinstance(value, str) and value else None
+
+    return ref("predict") or ref("run"), ref("train")
+
+
+def _log_level() -> int:
+    """COG_LOG_LEVEL (debug, info, warn/warning, error; default info), as Cog's server reads it."""
+    name = os.environ.get("COG_LOG_LEVEL", "").strip().upper() or "INFO"
+    level = logging.getLevelName("WARNING" if name == "WARN" else name)
+    return level if isinstance(level, int) else logging.INFO
+
+
+def parse_args(argv: list[str] | None, prog: str = "python -m cognix.runtime") -> RuntimeConfig:
     cfg = RuntimeConfig.from_env()
-    parser = argparse.ArgumentParser(
-        prog="python -m cognix.runtime", description="Serve a Cog model over HTTP."
-    )
+    if not cfg.predict_ref and not cfg.train_ref:
+        cfg.predict_ref, cfg.train_ref = refs_from_cog_yaml(cfg.cwd)
+    parser = argparse.ArgumentParser(prog=prog, description="Serve a Cog model over HTTP.")
     parser.add_argument("--host", default="0.0.0.0")
     parser.add_argument("--port", type=int, default=cfg.port)
     parser.add_argument("--upload-url", default=None)
@@ -61,7 +101,8 @@ def serve(cfg: RuntimeConfig) -> int:
     if not cfg.runner_ref:
         var = "COG_TRAIN_TYPE_STUB" if cfg.mode == "train" else "COG_PREDICT_TYPE_STUB"
         print(
-            f"error: {var} is not set; set it to the runner, e.g. {var}=predict.py:Predictor",
+            f"error: {var} is not set; set it to the runner, e.g. {var}=predict.py:Predictor "
+            f"(or name it in cog.yaml: `{cfg.mode}: predict.py:Predictor`)",
             file=sys.stderr,
         )
         return 1
@@ -81,7 +122,7 @@ def serve(cfg: RuntimeConfig) -> int:
                 captured.pop()  # uvicorn would re-raise it after the graceful stop: SIGTERM must exit 0
 
     logging.basicConfig(
-        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+        level=_log_level(), format="%(levelname)s %(name)s: %(message)s"
     )
     config = uvicorn.Config(
         app,
@@ -101,8 +142,8 @@ def serve(cfg: RuntimeConfig) -> int:
     return 0 if server.started or not rt.shutting_down else 1
 
 
-def main(argv: list[str] | None = None) -> None:
-    sys.exit(serve(parse_args(argv)))
+def main(argv: list[str] | None = None, prog: str = "python -m cognix.runtime") -> None:
+    sys.exit(serve(parse_args(argv, prog)))
 
 
 if __name__ == "__main__":

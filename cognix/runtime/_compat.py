@@ -7,6 +7,7 @@ Everything else in cognix/runtime is written for 3.8 (annotations stay unevaluat
   on 3.8 they come from typing_extensions when it is installed (a model can only write Annotated then anyway);
 - `typing.is_typeddict` is 3.10+ (before, the same check on typing's TypedDict metaclass);
 - `types.UnionType` (`X | Y`) is 3.10+ (3.14 makes it an alias of typing.Union);
+- 3.14 evaluates annotations lazily (PEP 649): a class's own annotation names come from annotationlib there;
 - before 3.11, get_type_hints turns a parameter annotated `T` with a `None` default into `Optional[T]`: the
   hints here never do, so a runner's schema is the same on every version.
 """
@@ -62,6 +63,16 @@ def function_type_hints(func: Callable) -> Dict[str, Any]:
     return _hints(annotations, func.__globals__)
 
 
+def own_annotation_names(cls: type) -> list:
+    """The names a class body annotates itself (not its bases'), without evaluating the annotations: on 3.14 they
+    are evaluated lazily (PEP 649), and a forward reference must not fail here."""
+    if sys.version_info >= (3, 14):
+        import annotationlib  # novm: 3.14+ here
+
+        return list(annotationlib.get_annotations(cls, format=annotationlib.Format.FORWARDREF))
+    return list(vars(cls).get("__annotations__") or {})
+
+
 if sys.version_info >= (3, 10):
     is_typeddict = typing.is_typeddict  # novm: 3.10+ here
 else:
@@ -79,4 +90,5 @@ __all__ = [
     "get_origin",
     "get_type_hints",
     "is_typeddict",
+    "own_annotation_names",
 ]

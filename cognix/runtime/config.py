@@ -1,7 +1,9 @@
 """Runtime options read from the environment (and overridden by command-line flags).
 
 Environment variables (Cog's, plus cognix's own limits):
-- PORT (5000), COG_PREDICT_TYPE_STUB, COG_TRAIN_TYPE_STUB: what to serve.
+- PORT (5000), COG_PREDICT_TYPE_STUB, COG_TRAIN_TYPE_STUB: what to serve (without them: cog.yaml's predict/run
+  and train in the working directory, as Cog's server read them).
+- COG_LOG_LEVEL (info): the server's log level (debug, info, warn/warning, error).
 - COG_MAX_CONCURRENCY (1; invalid or 0 means 1): prediction slots; > 1 needs an async predictor.
 - COG_SETUP_TIMEOUT (unset/0: none): seconds allowed for setup(); exceeding it gives SETUP_FAILED.
 - COG_THROTTLE_RESPONSE_INTERVAL (0.5): minimum seconds between `start`/`logs` webhooks of one prediction.

@@ -90,7 +90,8 @@ def encode_output(value: Any, *, upload: Callable[[Path], str] | None = None) ->
 def _coder_for(value: Any) -> Any:
     """A registered `cog.coder.Coder` for the value's type, if the model defined one."""
     module = sys.modules.get("cog.coder")
-    factory = getattr(getattr(module, "Coder", None), "factory", None)
+    coder = getattr(module, "Coder", None)
+    factory = getattr(coder, "lookup", None) or getattr(coder, "factory", None)  # upstream 0.23 has lookup()
     if not callable(factory):
         return None
     try:

@@ -43,7 +43,7 @@ class RunnerError(Exception):
 class TypeSpec:
     """One annotation reduced to what the schema and the runtime need."""
 
-    kind: str  # str int float bool path file secret object any model union
+    kind: str  # str int float bool path file secret object any model union array
     repeated: bool = False  # list[T]
     nullable: bool = False  # Optional[T]
     opaque: bool = False  # Annotated[T, Opaque]
@@ -51,6 +51,8 @@ class TypeSpec:
     model: type | None = None  # BaseModel output class
     fields: list[tuple[str, TypeSpec, bool]] = field(default_factory=list)  # model fields (name, type, has_default)
     values: TypeSpec | None = None  # dict[str, T] output values
+    items: TypeSpec | None = None  # kind "array" (outputs only): a list whose items are lists or Optional,
+    #                                e.g. List[List[float]] (embeddings) or List[Optional[str]]
 
 
 @dataclass
@@ -297,7 +299,8 @@ def inspect_runner(target: Any, *, ref: str = "", mode: str = "predict", name: s
     output = _output_spec(hints["return"], f"{where}: output")
     if is_generator and not output.iterator:
         # a generator annotated with a plain list/T still streams items; treat it as an iterator of that item
-        item = dataclasses.replace(output.type, repeated=False)
+        item = output.type.items if output.type.kind == "array" and output.type.items is not None \
+            else dataclasses.replace(output.type, repeated=False, nullable=False)
         output = OutputSpec(type=item, iterator=True, is_async_iterator=inspect.isasyncgenfunction(func))
     concurrent_max = getattr(method, "__cog_concurrent_max__", None) or getattr(func, "__cog_concurrent_max__", None)
     streaming = bool(getattr(method, "__cog_streaming__", False) or getattr(func, "__cog_streaming__", False)
@@ -460,7 +463,11 @@ def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
     if origin in (list, typing.List, collections.abc.Sequence):
         (item,) = _compat.get_args(tp) or (Any,)
         spec = resolve_type(item, where, output=output)
-        if spec.repeated or (spec.nullable and not output):
+        if output and (spec.repeated or spec.nullable or spec.kind == "array"):
+            # nested lists and lists of Optional items in outputs, as pydantic-era Cog and the current generator
+            # take them (List[List[float]] embeddings): an array whose items are any output type
+            return TypeSpec(kind="array", items=as_array(spec))
+        if spec.repeated or spec.nullable or spec.kind == "array":
             raise RunnerError(f"{where}: nested generics such as list[list[T]] or list[Optional[T]] are not supported")
         return dataclasses.replace(spec, repeated=True)
     if tp is list:
@@ -477,6 +484,14 @@ def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
     if output and isinstance(tp, type) and issubclass(tp, enum.Enum):
         return TypeSpec(kind="str")
     raise RunnerError(f"{where}: unsupported type {_type_name(tp)}")
+
+
+def as_array(spec: TypeSpec) -> TypeSpec:
+    """A list spec (`repeated`) as kind "array" with its items (nullable stays the list's); others unchanged."""
+    if not spec.repeated:
+        return spec
+    return TypeSpec(kind="array", items=dataclasses.replace(spec, repeated=False, nullable=False),
+                    nullable=spec.nullable)
 
 
 def _type_name(tp: Any) -> str:
@@ -536,10 +551,10 @@ def _output_spec(tp: Any, where: str) -> OutputSpec:
         is_async_iter = iter_origins[origin]
         item = (_compat.get_args(tp) or (Any,))[0]
     if is_async_iter is not None:
-        spec = resolve_type(item, where, output=True)
-        if spec.nullable or spec.repeated:
-            raise RunnerError(f"{where}: iterator items may not be Optional or lists")
-        if concatenate and spec.kind != "str":
+        spec = as_array(resolve_type(item, where, output=True))  # Iterator[List[int]]: each item an array
+        if spec.kind == "union":
+            raise RunnerError(f"{where}: iterator items may not be unions")
+        if concatenate and (spec.kind != "str" or spec.nullable):
             raise RunnerError(f"{where}: ConcatenateIterator must yield str")
         return OutputSpec(type=spec, iterator=True, is_async_iterator=is_async_iter, concatenate=concatenate)
     if tp is Any or tp is None or tp is type(None):

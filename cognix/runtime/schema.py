@@ -86,6 +86,10 @@ def output_type_schema(spec: TypeSpec, *, top_level: bool = False) -> dict[str, 
             result["required"] = required
     elif spec.kind == "object" and spec.values is not None:
         result = {"type": "object", "additionalProperties": output_type_schema(spec.values)}
+    elif spec.kind == "array" and spec.items is not None:  # nested: List[List[float]], List[Optional[str]]
+        result = {"type": "array", "items": output_type_schema(spec.items)}
+    elif spec.kind == "union":  # inside a model field or a dict (a top-level union output is refused)
+        result = {"anyOf": [output_type_schema(member) for member in spec.members]}
     else:
         result = _primitive(spec.kind)
     if spec.repeated:

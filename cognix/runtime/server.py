@@ -868,7 +868,17 @@ def _sse_response(
 
 @functools.lru_cache(maxsize=1)
 def _sdk_version() -> str:
-    """The shim's cog version (read from its file: importing the shim here would shadow a model's own cog)."""
+    """The model's cog version: upstream's when the model locks it (its installed metadata), else the shim's (read
+    from its file: the server does not import cog)."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("cog")
+        except PackageNotFoundError:
+            pass
+    except ImportError:  # pragma: no cover - importlib.metadata is 3.8+
+        pass
     path = os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "_shim", "cog", "_version.py"
     )

@@ -23,6 +23,7 @@ import asyncio
 import contextvars
 import fcntl
 import gc
+import importlib
 import inspect
 import io
 import itertools
@@ -177,6 +178,19 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _cancelation_exception() -> type[BaseException]:
+    """What a canceled sync prediction raises: the model's cog's CancelationException (`cog` in 0.17+ and the shim,
+    `cog.server.exceptions` up to 0.16, when the model locks upstream cog), else asyncio's CancelledError."""
+    for module in ("cog", "cog.server.exceptions"):
+        try:
+            found = getattr(importlib.import_module(module), "CancelationException", None)
+        except ImportError:
+            continue
+        if isinstance(found, type) and issubclass(found, BaseException):
+            return found
+    return asyncio.CancelledError
+
+
 class Worker:
     """Owns the runner(s) and runs predictions on the main-thread event loop."""
 
@@ -202,9 +216,7 @@ class Worker:
         from cognix.runtime.shim import install_shim
 
         install_shim()
-        from cog import CancelationException  # type: ignore[import-not-found]
-
-        self.cancel_exc = CancelationException
+        self.cancel_exc = _cancelation_exception()
         signal.signal(signal.SIGUSR1, self._on_cancel_signal)
         cwd = Path.cwd()
         if str(cwd) not in sys.path:

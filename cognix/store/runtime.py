@@ -8,6 +8,13 @@ from pathlib import Path
 
 from cognix.lock.model import PythonLayout
 
+# The .pth file that makes `import cog` find the shim in every Python process of the image (the shim answers only
+# when no other `cog` is importable: see cognix/runtime/_cog_finder.py). It ships in cognix/runtime, so the lock's
+# runtime digest covers it, and is copied to the top of site-packages, where the interpreter's site module reads it.
+PTH_SOURCE = "cognix/runtime/cognix-cog-shim.pth"
+PTH_NAME = "cognix-cog-shim.pth"
+TREE_FORMAT = b"runtime tree 2: cognix/** and the cog shim's .pth\n"  # bump when build_runtime_tree changes
+
 
 def runtime_files() -> list[tuple[str, Path]]:
     """(path relative to site-packages, source file), from the lock stage's runtime pin."""
@@ -17,7 +24,7 @@ def runtime_files() -> list[tuple[str, Path]]:
 
 
 def runtime_key(files: list[tuple[str, Path]]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(TREE_FORMAT)
     for rel, src in files:
         digest.update(rel.encode() + b"\0" + hashlib.sha256(src.read_bytes()).hexdigest().encode() + b"\n")
     return digest.hexdigest()
@@ -30,3 +37,7 @@ def build_runtime_tree(tree: Path, files: list[tuple[str, Path]], layout: Python
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
         target.chmod(0o644)
+        if rel == PTH_SOURCE:
+            pth = site / PTH_NAME
+            shutil.copyfile(src, pth)
+            pth.chmod(0o644)

@@ -7,8 +7,8 @@
   as update-ca-certificates does with Debian's default configuration (every certificate enabled).
 - python and python3 links to the locked interpreter, beside it (/usr/bin for Debian's, /usr/local/bin for a
   standalone one).
-- No /etc/ld.so.cache: Debian's glibc searches its multiarch directories without one, and a generated cache would
-  depend on the host's ldconfig; /etc/ld.so.conf(.d) is written so a later `ldconfig` in a run step works.
+- /etc/ld.so.conf (including ld.so.conf.d): the ld.so.cache itself, the alternatives links and font caches that
+  maintainer scripts would make come from the image's own tools, in their own entry (engines/native/fixups.py).
 - /etc/nsswitch.conf, so name lookups use files then DNS.
 - /bin, /sbin, /lib, /lib64 as links into /usr (merged /usr, as Debian installs are); /sbin/tini (Cog's entrypoint
   path) as a link to Debian's /usr/bin/tini.
@@ -26,7 +26,7 @@ USER = "cog"
 UID = 1000
 HOME = "/home/cog"
 WEIGHTS_CACHE = "/var/cache/cognix"
-SYSTEM_FORMAT = "4"  # bump when the generated content changes (2: merged-/usr links, 3: HOME apart, 4: /sbin/tini)
+SYSTEM_FORMAT = "5"  # bump when the generated content changes (2: merged /usr, 3: HOME apart, 4: /sbin/tini, 5: FHS dirs)
 
 _PASSWD = f"""root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
@@ -75,6 +75,10 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
         os.chmod(tree / d, 0o1777)
     (tree / "root").mkdir(exist_ok=True)
     os.chmod(tree / "root", 0o700)
+    # the directories Debian's base-files makes (build.run steps write there: curl -o /usr/local/bin/x, /opt/...)
+    for d in (*(f"usr/local/{x}" for x in ("bin", "sbin", "lib", "include", "share", "src", "etc")),
+              "opt", "srv", "mnt", "media", "run", "var/lib", "var/log", "var/local", "var/opt"):
+        (tree / d).mkdir(parents=True, exist_ok=True)
     # Cog's images start with /sbin/tini; platforms and the Cog CLI that name it find it here too
     (tree / "usr/sbin").mkdir(parents=True, exist_ok=True)
     os.symlink("../bin/tini", tree / "usr/sbin/tini")

@@ -121,7 +121,8 @@ def test_suite_for_python():
 
 
 def test_base_packages():
-    assert base_packages("3.11") == ["ca-certificates", "libstdc++6", "netbase", "python3.11", "tini"]
+    assert base_packages("3.11") == ["ca-certificates", "dash", "libstdc++6", "netbase", "python3.11", "tini"]
+    assert base_packages("3.12", standalone=True) == ["ca-certificates", "dash", "libc6", "libstdc++6", "netbase", "tini"]
     assert "python3.13" in base_packages("3.13")
     with pytest.raises(LockError):
         base_packages("2.7")

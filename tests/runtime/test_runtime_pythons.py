@@ -35,6 +35,8 @@ CROSS = [
     "tests/runtime/test_sdk.py::test_install_shim_yields_to_an_installed_cog",
     "tests/runtime/test_server_cli.py::test_cog_server_http_entry_point",
     "tests/runtime/test_server_cli.py::test_missing_runner_reference_exits_1",
+    "tests/runtime/test_cog_pth.py",
+    "tests/runtime/test_nested_outputs.py",
 ]
 # tests that import the runtime in-process and write their models for any Python (the others use 3.10+ syntax in
 # their models, or need the build side, which is 3.11+)
@@ -43,6 +45,8 @@ IN_PROCESS = [
     "tests/runtime/test_files.py",
     "tests/runtime/test_validation.py",
     "tests/runtime/test_sdk.py",
+    "tests/runtime/test_sdk_inventory.py",
+    "tests/runtime/test_nested_outputs.py",
     "tests/runtime/test_sse_stream.py",
     "tests/runtime/test_worker_cancel.py",
 ]

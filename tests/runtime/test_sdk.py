@@ -255,13 +255,18 @@ def test_missing_file_is_a_runner_error(tmp_path: Path) -> None:
 def test_install_shim_yields_to_an_installed_cog(tmp_path: Path) -> None:
     repo = str(Path(__file__).resolve().parents[2])
     probe = ("from cognix.runtime.shim import install_shim, SHIM_DIR; import sys; added = install_shim(); "
-             "import cog; print(added, sys.path[-1] == str(SHIM_DIR), cog.__file__)")
-    run = lambda path: subprocess.run([RUNTIME_PYTHON, "-c", probe], env={"PYTHONPATH": path, "PATH": "/usr/bin"},
-                                      capture_output=True, text=True, timeout=60, cwd=tmp_path).stdout.split()
+             "import cog; print(added, getattr(sys.meta_path[-1], 'cognix_cog_shim', False), cog.__file__)")
+    run = lambda path, code=probe: subprocess.run([RUNTIME_PYTHON, "-c", code],
+                                                  env={"PYTHONPATH": path, "PATH": "/usr/bin"}, capture_output=True,
+                                                  text=True, timeout=60, cwd=tmp_path).stdout.split()
     added, last, where = run(repo)
     assert (added, last) == ("True", "True") and where.startswith(str(SHIM_DIR))
     upstream = tmp_path / "site" / "cog"
     upstream.mkdir(parents=True)
     (upstream / "__init__.py").write_text("")
     added, last, where = run(f"{repo}:{tmp_path / 'site'}")
-    assert (added, last) == ("False", "False") and where == str(upstream / "__init__.py")
+    assert (added, last) == ("False", "True") and where == str(upstream / "__init__.py")
+    # a `cog` that reaches sys.path only after the shim was installed still wins: the finder asks last
+    late = ("from cognix.runtime.shim import install_shim; import sys; install_shim(); "
+            f"sys.path.append({str(tmp_path / 'site')!r}); import cog; print(cog.__file__)")
+    assert run(repo, late) == [str(upstream / "__init__.py")]

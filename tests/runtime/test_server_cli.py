@@ -165,15 +165,17 @@ def test_cog_server_http_entry_point() -> None:
         assert proc.wait(20) == 0
 
 
-def test_missing_runner_reference_exits_1() -> None:
+def test_missing_runner_reference_exits_1(tmp_path: Path) -> None:
+    # neither COG_PREDICT_TYPE_STUB nor a cog.yaml naming the runner (Cog's server read it from there, too)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COG")}
+    env["PYTHONPATH"] = str(REPO)
     result = subprocess.run(
         [RUNTIME_PYTHON, "-m", "cognix.runtime"],
         env=env,
         capture_output=True,
         text=True,
         timeout=30,
-        cwd=HELLO,
+        cwd=tmp_path,
         check=False,
     )
     assert result.returncode == 1 and "COG_PREDICT_TYPE_STUB" in result.stderr

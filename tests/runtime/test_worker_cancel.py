@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 import time
 from types import SimpleNamespace
+
+import pytest
 
 from cognix.runtime.worker import EARLY_CANCEL_S, Worker, _forget_older
 
@@ -43,3 +47,24 @@ def test_old_stamps_are_forgotten_in_time_order() -> None:
     stamps = {"old": now - EARLY_CANCEL_S - 1, "older-but-later": now - EARLY_CANCEL_S, "new": now}
     _forget_older(stamps, now)
     assert stamps == {"new": now}
+
+
+def test_cancelation_exception_of_an_upstream_cog_0_16(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model locking upstream cog <= 0.16: CancelationException lives in cog.server.exceptions there."""
+    import types
+
+    from cognix.runtime.worker import _cancelation_exception
+
+    class CancelationException(Exception):  # cog 0.16's is an Exception
+        pass
+
+    old = types.ModuleType("cog")
+    exceptions = types.ModuleType("cog.server.exceptions")
+    exceptions.CancelationException = CancelationException  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "cog", old)
+    monkeypatch.setitem(sys.modules, "cog.server", types.ModuleType("cog.server"))
+    monkeypatch.setitem(sys.modules, "cog.server.exceptions", exceptions)
+    assert _cancelation_exception() is CancelationException
+    monkeypatch.delitem(sys.modules, "cog.server.exceptions")
+    monkeypatch.setitem(sys.modules, "cog.server.exceptions", None)  # not importable at all
+    assert _cancelation_exception() is asyncio.CancelledError

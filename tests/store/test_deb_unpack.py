@@ -9,13 +9,13 @@ import pytest
 from tarkit import tar_bytes
 
 from cognix.errors import StoreError
-from cognix.store.deb import _merged_link, merged_path, unpack_deb
+from cognix.store.deb import _merged_link, control_dir, merged_path, unpack_deb
 
 
-def _deb(path: Path, members: list[tuple[str, str, str | bytes]]) -> Path:
+def _deb(path: Path, members: list[tuple[str, str, str | bytes]], control: bytes = b"") -> Path:
     """A .deb (ar: debian-binary, control.tar.xz, data.tar.xz); members: (kind, name, data or link target)."""
     data = tar_bytes(members)
-    parts = [("debian-binary", b"2.0\n"), ("control.tar.xz", lzma.compress(b"")),
+    parts = [("debian-binary", b"2.0\n"), ("control.tar.xz", lzma.compress(control)),
              ("data.tar.xz", lzma.compress(data))]
     out = bytearray(b"!<arch>\n")
     for name, body in parts:
@@ -62,3 +62,21 @@ def test_escapes_are_refused(tmp_path: Path, members: list, message: str) -> Non
     with pytest.raises(StoreError, match=message):
         unpack_deb(_deb(tmp_path / "evil.deb", members), tmp_path / "tree")
     assert not (Path("/tmp") / "PWNED").exists()
+
+
+def test_control_files_are_kept_beside_the_tree_never_in_it(tmp_path: Path) -> None:
+    control = tar_bytes([("dir", "./", ""), ("file", "./control", "Package: libblas3\n"),
+                         ("file", "./postinst", "#!/bin/sh\nupdate-alternatives --install /a a /b 1\n"),
+                         ("file", "./triggers", "activate-noawait ldconfig\n"), ("file", "./md5sums", "x\n")])
+    deb = _deb(tmp_path / "a.deb", [("dir", "./", ""), ("dir", "./usr", ""), ("file", "./usr/f", "f\n")], control)
+    tree = tmp_path / "entry" / "tree"
+    tree.mkdir(parents=True)
+    unpack_deb(deb, tree, control=control_dir(tree))
+    assert sorted(p.name for p in control_dir(tree).iterdir()) == ["postinst", "triggers"]
+    assert (control_dir(tree) / "postinst").read_text().startswith("#!/bin/sh\nupdate-alternatives")
+    assert sorted(str(p.relative_to(tree)) for p in tree.rglob("*")) == ["usr", "usr/f"]
+    # a package with an empty control member still unpacks, its control directory empty
+    other = tmp_path / "other" / "tree"
+    other.mkdir(parents=True)
+    unpack_deb(_deb(tmp_path / "b.deb", [("dir", "./", "")]), other, control=control_dir(other))
+    assert list(control_dir(other).iterdir()) == []

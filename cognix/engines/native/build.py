@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from cognix.engines.native import entries as E
 from cognix.engines.native.plan import Planned, image_config, image_env, make_plan, pip_freeze
 from cognix.engines.native.sdists import built_wheels
-from cognix.engines.native.steps import generate_schema, run_commands_entry
+from cognix.engines.native.run_steps import RunContext, check_records, run_entry
+from cognix.engines.native.steps import generate_schema
 from cognix.errors import CognixError, LockError
 from cognix.image.plan import ImagePlan
 from cognix.progress import Progress, Silent
@@ -63,6 +66,7 @@ def plan_model(
     max_layers: int = 100,
     snapshot_url: str | None = None,
     progress: Progress | None = None,
+    run_context: RunContext | None = None,
 ) -> ImagePlan:
     """Fetch and unpack every input of the lock into the store and return the image plan."""
     model_dir = model_dir.resolve()
@@ -78,31 +82,57 @@ def plan_model(
     python = [e for e in [E.python_entry(lock, files)] if e is not None]
     wheels = E.wheel_entries(lock.wheels, lock.target.layout(), files)
     system = E.system_entry(lock, debs)
-    base = [*debs, *python, system, *wheels, E.runtime_entry(lock)]
+    postinst = E.postinst_entry(lock, [*debs, *python, system], files, created=SOURCE_DATE_EPOCH)
+    base = [*debs, *python, system, postinst, *wheels, E.runtime_entry(lock)]
     owner = 0 if root_user else UID  # the image's user owns /src and its HOME
     planned = [Planned("deb", e) for e in debs] + [Planned("python", e) for e in python] + [Planned("system", system)]
     planned.append(Planned("system", E.home_entry(owner)))
+    planned.append(Planned("system", postinst))  # alternatives, ld.so.cache, font caches
     planned += [Planned("wheel", e) for e in wheels] + [Planned("runtime", base[-1])]
     gpu_dirs = E.gpu_lib_dirs(lock) if config.build.gpu else []
     env = image_env(config, gpu_lib_dirs=gpu_dirs)
     if config.build.all_run_steps:  # pre_install (deprecated) runs too, after run, as in Cog
-        run = run_commands_entry(base, config.build.all_run_steps, env)
+        run = _run_layer(model_dir, lock, config, base, env, run_context or RunContext(), offline=offline,
+                         snapshot_url=snapshot_url, progress=progress)
         base.append(run)
         planned.append(Planned("run", run))
     # build-mode weights: one layer per entry (in weight_trees' order), between the run layer and /src
     planned += [Planned("weights", e) for e in weight_trees(lock, model_dir, progress=progress)]
     excluded = set(source_exclusions(lock))  # weights files arrive through their own layers or at start
     src_files = [f for f in E.source_files(model_dir) if f not in excluded]
+    E.check_image(lock, [p.entry for p in planned], env)  # every ELF file finds its libraries
     schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files),
                              python=lock.target.layout().executable)
     planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra, owner=owner)))
+    E.check_image(lock, [p.entry for p in planned], env, only={"src"})
 
     freeze = pip_freeze(E.installed_dists(wheels, lock.target.layout()))
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          pip_freeze=freeze, cuda=lock.target.cuda, cudnn=lock.target.cudnn,
                          created=SOURCE_DATE_EPOCH, root_user=root_user, gpu_lib_dirs=gpu_dirs)
-    return make_plan(planned, image, name=model_dir.name, image=config.image, max_layers=max_layers,
-                     created=SOURCE_DATE_EPOCH)
+    # Cog names the image after `model` when `image` is unset
+    return make_plan(planned, image, name=model_dir.name, image=config.image or config.model,
+                     max_layers=max_layers, created=SOURCE_DATE_EPOCH)
+
+
+def _run_layer(model_dir: Path, lock, config, base: list, env: list[str], ctx: RunContext, *, offline: bool,
+               snapshot_url: str | None, progress: Progress):
+    """The build.run layer, its steps checked against (or recorded in) the lock's run records."""
+    from cognix.lock.lockfile import read_lock, write_lock
+
+    pins = set(lock.run_wheels)
+    pip = [w for w in lock.build_wheels if f"{w.name}=={w.version}" in pins]
+    tools_lock = lock.model_copy(update={"debs": lock.build_debs, "wheels": pip, "python": None})
+    files = E.fetch_all(tools_lock, offline=offline, snapshot_url=snapshot_url, progress=progress)
+    tools = [*E.deb_entries(lock.build_debs, files), *E.wheel_entries(pip, lock.target.layout(), files)]
+    model_key = hashlib.sha256(str(model_dir).encode()).hexdigest()[:16]  # the steps' cache mounts, per model
+    steps = config.build.all_run_steps
+    run, records = run_entry(lock, base, tools, steps, env, model_key, ctx)
+    new = check_records(lock, records, [s.command for s in steps], update=ctx.update_records)
+    if new is not None:  # the first build of these steps (or asked to): what they wrote goes into lock.json
+        write_lock(model_dir, read_lock(model_dir).model_copy(update={"run_records": new}))
+        print(f"recorded what build.run's {len(new)} step(s) wrote in {model_dir / 'lock.json'}", file=sys.stderr)
+    return run
 
 
 def build(
@@ -115,6 +145,7 @@ def build(
     max_layers: int = 100,
     snapshot_url: str | None = None,
     progress: Progress | None = None,
+    run_context: RunContext | None = None,
 ) -> BuildResult:
     """Build the model's image: ./result (atomically replaced) and, when asked, an OCI layout directory."""
     from cognix.image.archive import image_id_of, write_oci_layout
@@ -124,7 +155,7 @@ def build(
     # ./result and the OCI layout are written last, each atomically: any failure before leaves the old ones.
     with disk_errors("building the image", cache_dir()):
         plan = plan_model(model_dir, offline=offline, root_user=root_user, max_layers=max_layers,
-                          snapshot_url=snapshot_url, progress=progress)
+                          snapshot_url=snapshot_url, progress=progress, run_context=run_context)
         image_id = image_id_of(plan)  # hashes each layer once; later builds reuse the cached digests
     result_path = write_result(plan, out if out is not None else model_dir / "result")
     if oci_layout is not None:

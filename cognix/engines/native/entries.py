@@ -12,10 +12,11 @@ import httpx
 
 from cognix.errors import StoreError
 from cognix.image.plan import Entry
+from cognix.lock.debian.suites import SETUP_PACKAGES
 from cognix.lock.model import Deb, Lock, PythonLayout, StandalonePython, Wheel
 from cognix.progress import Progress, Silent
 from cognix.store import cache
-from cognix.store.deb import DEB_FORMAT, unpack_deb
+from cognix.store.deb import DEB_FORMAT, control_dir, unpack_deb
 from cognix.store.entries import entry_key, make_entry
 from cognix.store.runtime import build_runtime_tree, runtime_files, runtime_key
 from cognix.store.source import copy_source, source_files
@@ -109,7 +110,7 @@ def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = N
     what their builds need is fetched too: the sdists, build requirements and the toolchain's debs."""
     progress = progress or Silent()
     out: dict[str, Path] = {}
-    debs = [*lock.debs, *lock.build_debs] if build_inputs else lock.debs
+    debs = [*lock.debs, *lock.build_debs] if build_inputs else [*lock.debs, *setup_debs(lock)]
     wheels = [w for w in lock.wheels if w.sdist is None] + (lock.build_wheels if build_inputs else [])
     with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0)) as client:
         if lock.python is not None:
@@ -132,7 +133,8 @@ def deb_entries(debs: list[Deb], files: dict[str, Path]) -> list[Entry]:
         path = files[deb.sha256]
         result.append(make_entry(
             entry_key("deb", deb.sha256, DEB_FORMAT), deb_entry_name(deb),
-            lambda tree, p=path, d=deb: unpack_deb(cache.verify_cached(p, d.sha256, d.size, d.filename), tree),
+            lambda tree, p=path, d=deb: unpack_deb(cache.verify_cached(p, d.sha256, d.size, d.filename), tree,
+                                                   control=control_dir(tree)),
             version=deb.version, references=[names[d] for d in deb.depends if d in names],
         ))
     return result
@@ -205,6 +207,27 @@ def home_entry(owner: int) -> Entry:
     """The user's HOME (and ~/.cache), owned by `owner` in the image."""
     entry = make_entry(entry_key("home", SYSTEM_FORMAT), "home", build_home_tree)
     return entry.model_copy(update={"owner": owner})
+
+
+def setup_debs(lock: Lock) -> list[Deb]:
+    """The build-only debs the image's setup step runs from (libc-bin's ldconfig), unless the image has them."""
+    image = {d.package for d in lock.debs}
+    return [d for d in lock.build_debs if d.package in SETUP_PACKAGES and d.package not in image]
+
+
+def postinst_entry(lock: Lock, base: list[Entry], files: dict[str, Path], *, created: str) -> Entry:
+    """What the debs' maintainer scripts would have left (cognix.engines.native.fixups) over base: the debs, the
+    interpreter and the system entry."""
+    from cognix.engines.native.fixups import epoch_of, fixups_entry
+
+    return fixups_entry(base, deb_entries(setup_debs(lock), files), epoch=epoch_of(created))
+
+
+def check_image(lock: Lock, entries: list[Entry], env: list[str], *, only: set[str] | None = None) -> None:
+    """Every ELF file of entries (those of `only`) finds its shared libraries (cognix.engines.native.libcheck)."""
+    from cognix.engines.native.libcheck import check_libraries
+
+    check_libraries(entries, env, suite=lock.target.debian_suite, mirror=lock.mirror, only=only)
 
 
 def source_digest(model_dir: Path, files: list[str]) -> str:

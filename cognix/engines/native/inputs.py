@@ -14,7 +14,10 @@ from cognix.store import cache
 
 def artifacts(lock: Lock) -> list[tuple[str, int, str]]:
     """(sha256, size, name) of every downloadable input of the lock."""
-    items = [(d.sha256, d.size, f"{d.package}_{d.version}_{d.architecture}.deb") for d in lock.debs]
+    from cognix.engines.native.entries import setup_debs  # the image setup's ldconfig (libc-bin) too
+
+    items = [(d.sha256, d.size, f"{d.package}_{d.version}_{d.architecture}.deb") for d in [*lock.debs,
+                                                                                          *setup_debs(lock)]]
     # wheels built from sdists travel as built (their sha256 is locked), so no toolchain is needed to import them
     items += [(w.sha256, w.size, w.filename) for w in lock.wheels]
     if lock.python is not None:

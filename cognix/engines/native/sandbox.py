@@ -57,6 +57,12 @@ def _replace(target: Path) -> None:
         shutil.rmtree(target)
 
 
+# What a step with the network gets from the host, as a container gets them from Docker: name resolution, and the
+# host's CA bundle (a machine behind a TLS-inspecting proxy trusts its CA there). Mounted over the tree's own files,
+# so they are never part of a layer.
+NETWORK_FILES = ("/etc/resolv.conf", "/etc/hosts", "/etc/ssl/certs/ca-certificates.crt")
+
+
 def bwrap_command(
     tree: Path, argv: list[str], *, writable: bool, env: dict[str, str], chdir: str = "/", share_net: bool = False,
     binds: list[tuple[str, str, bool]] = (),
@@ -77,6 +83,8 @@ def bwrap_command(
         cmd += ["--tmpfs", "/tmp"]
     if not share_net:
         cmd += ["--unshare-net"]
+    else:
+        cmd += [arg for f in NETWORK_FILES if os.path.exists(f) for arg in ("--ro-bind", f, f)]
     for host, inside, rw in binds:
         cmd += ["--bind" if rw else "--ro-bind", host, inside]
     for name in sorted(env):  # after --clearenv, which bwrap applies where it appears
@@ -96,9 +104,20 @@ def run_in_tree(
     binds: list[tuple[str, str, bool]] = (),
 ) -> subprocess.CompletedProcess[bytes]:
     """Run argv in the tree under bubblewrap; no time limit unless asked (build.run steps may be long)."""
-    # bwrap mounts over these; a read-only root can't create them
-    for mount_point in ("proc", "dev", "tmp", *(inside.lstrip("/") for _h, inside, _rw in binds)):
+    # bwrap mounts over these; a read-only root can't create them (a file is mounted over a file)
+    for mount_point in ("proc", "dev", "tmp"):
         (tree / mount_point).mkdir(parents=True, exist_ok=True)
+    for f in NETWORK_FILES if share_net else ():
+        if os.path.exists(f) and not (tree / f.lstrip("/")).exists():
+            (tree / f.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+            (tree / f.lstrip("/")).touch()
+    for host, inside, _rw in binds:
+        point = tree / inside.lstrip("/")
+        if os.path.isdir(host):
+            point.mkdir(parents=True, exist_ok=True)
+        elif not point.exists():
+            point.parent.mkdir(parents=True, exist_ok=True)
+            point.touch()
     cmd = bwrap_command(tree, argv, writable=writable, env=env, chdir=chdir, share_net=share_net, binds=list(binds))
     try:
         # no stdin, and the same umask on every machine (modes of what it writes end up in wheels and layers)

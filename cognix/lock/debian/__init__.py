@@ -5,18 +5,22 @@ from cognix.lock.debian.sources import AptSource, family_sources, read_apt_sourc
 from cognix.lock.debian.suites import (
     BASE_PACKAGES,
     STANDALONE_BASE,
+    SETUP_PACKAGES,
     SUITES,
     SuiteInfo,
     debian_offers,
     base_packages,
     build_packages,
-    run_step_packages,
+    RUN_TOOLS,
+    build_only_packages,
+    setup_only,
     suite_for_python,
 )
 
 __all__ = [
     "BASE_PACKAGES",
     "EXCLUDED",
+    "SETUP_PACKAGES",
     "STANDALONE_BASE",
     "SUITES",
     "AptSource",
@@ -28,6 +32,8 @@ __all__ = [
     "family_sources",
     "read_apt_sources",
     "resolve_debs",
-    "run_step_packages",
+    "RUN_TOOLS",
+    "build_only_packages",
+    "setup_only",
     "suite_for_python",
 ]

@@ -57,10 +57,11 @@ def base_packages(minor: str, *, standalone: bool = False) -> list[str]:
     python3.X (not -minimal) so the whole stdlib is there (ssl, sqlite3, ctypes, lzma, ...); tini is the image's
     entrypoint (process reaper); ca-certificates gives the CA bundle for HTTPS; netbase gives /etc/services and
     /etc/protocols (socket.getservbyname); libstdc++6 because manylinux wheels may expect it from the system
-    (it is on the manylinux policy's allow-list, so auditwheel never bundles it). A standalone interpreter
-    brings its own stdlib and libraries and needs only glibc (libc6) from the base.
+    (it is on the manylinux policy's allow-list, so auditwheel never bundles it); dash for /bin/sh, which models
+    call through os.system and subprocess(shell=True) as on Cog's images. A standalone interpreter brings its own
+    stdlib and libraries and needs only glibc (libc6) from the base.
     """
-    common = ["tini", "ca-certificates", "netbase", "libstdc++6"]
+    common = ["tini", "ca-certificates", "netbase", "libstdc++6", "dash"]
     if standalone:
         return sorted([*common, "libc6"])
     info = suite_for_python(minor)
@@ -74,15 +75,33 @@ BASE_PACKAGES = base_packages
 TOOLCHAIN = ["bash", "coreutils", "dash", "g++", "gcc", "grep", "libc6-dev", "make", "pkg-config", "sed"]
 
 
+# What the native engine runs over the assembled image at build time and never ships: the image's own ldconfig
+# (libc-bin, Essential in Debian, so no package depends on it) writes /etc/ld.so.cache. Locked with the toolchain
+# as build-only debs, but kept in every lock (see setup_only), sdists or not.
+SETUP_PACKAGES = ("libc-bin",)
+
+
 def build_packages(minor: str, *, standalone: bool = False) -> list[str]:
-    """The toolchain, and Debian's headers for its interpreter (a standalone one carries its own)."""
-    return sorted(TOOLCHAIN + ([] if standalone else [f"libpython{suite_for_python(minor).python_minor}-dev"]))
+    """The toolchain, Debian's headers for its interpreter (a standalone one carries its own) and SETUP_PACKAGES."""
+    python_dev = [] if standalone else [f"libpython{suite_for_python(minor).python_minor}-dev"]
+    return sorted(set(TOOLCHAIN + list(SETUP_PACKAGES) + python_dev))
 
 
-def run_step_packages(has_run_steps: bool) -> list[str]:
-    """What cog.yaml's build.run commands need on top: `/bin/sh` and the basic tools.
+def setup_only(build_debs: list) -> list:
+    """The build-only debs a lock without sdist builds keeps: those of SETUP_PACKAGES."""
+    return [d for d in build_debs if d.package in SETUP_PACKAGES]
 
-    Debian never lists Essential packages as dependencies, so a closure resolved from dependencies alone has no
-    shell; the lock adds these whenever there are run steps.
-    """
-    return ["coreutils", "dash"] if has_run_steps else []
+
+# What cog.yaml's build.run steps find in Cog's base images and get here too, in the build sandbox only (never in the
+# image unless system_packages lists them): a shell and the usual tools, curl, wget, git. Debian never lists Essential
+# packages as dependencies, so a closure resolved from dependencies alone has no shell: these are named.
+RUN_TOOLS = ["bash", "ca-certificates", "coreutils", "curl", "dash", "findutils", "git", "grep", "gzip", "sed", "tar",
+             "wget", "xz-utils"]
+
+
+def build_only_packages(minor: str, *, standalone: bool = False, sdists: bool, run_steps: bool) -> list[str]:
+    """What building needs that the image doesn't: the toolchain for sdists, the tools for build.run (which gets the
+    toolchain too: a `pip install` in a step may build an sdist, as on Cog's images)."""
+    if not (sdists or run_steps):
+        return []
+    return sorted(set(build_packages(minor, standalone=standalone)) | (set(RUN_TOOLS) if run_steps else set()))

@@ -117,13 +117,15 @@ def test_fetch_export_import_offline(model: Path, tmp_path: Path, monkeypatch: p
     assert fetched.exit_code == 0, fetched.output
     count = int(fetched.output.split()[0])
     lock = json.loads((model / "lock.json").read_text())["cognix"]
-    assert count == len(lock["debs"]) + len(lock["wheels"])
+    setup = [d for d in lock["build_debs"] if d["package"] == "libc-bin"]  # the image setup's ldconfig
+    assert len(setup) == 1 and count == len(lock["debs"]) + len(lock["wheels"]) + len(setup)
     online = build(model, out=tmp_path / "r1")
 
     inputs = tmp_path / "inputs"
     exported = runner.invoke(cli, ["export-inputs", str(inputs), "--model", str(model)])
     assert exported.exit_code == 0, exported.output
-    assert sorted(p.name for p in inputs.iterdir()) == sorted(d["sha256"] for d in lock["debs"] + lock["wheels"])
+    assert sorted(p.name for p in inputs.iterdir()) == sorted(d["sha256"] for d in lock["debs"] + lock["wheels"]
+                                                              + setup)
 
     monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "empty-cache"))
     offline_fail = runner.invoke(cli, ["build", str(model), "--offline", "-o", str(tmp_path / "r0")])

@@ -10,22 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from cognix.config import load_config
 from cognix.engines.native.build import build
-from cognix.engines.native.steps import _removed
+from cognix.engines.native.run_steps import _removed
 from cognix.lock import lock_model, write_lock
-from cognix.lock.debian import run_step_packages
+from cognix.lock.debian import build_only_packages
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
 
 
-def test_run_step_packages(tmp_path: Path) -> None:
-    model = tmp_path / "m"
-    shutil.copytree(HELLO, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
-    assert run_step_packages(bool(load_config(model).build.all_run_steps)) == []
-    (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace(
-        'python_version: "3.11"', 'python_version: "3.11"\n  pre_install: ["true"]'))
-    assert run_step_packages(bool(load_config(model).build.all_run_steps)) == ["coreutils", "dash"]
+def test_build_only_packages() -> None:
+    assert build_only_packages("3.11", sdists=False, run_steps=False) == []
+    run = build_only_packages("3.11", sdists=False, run_steps=True)
+    assert {"bash", "curl", "wget", "git", "dash", "coreutils", "gcc", "make"} <= set(run)
+    assert "curl" not in build_only_packages("3.11", sdists=True, run_steps=False)
 
 
 def test_removed_lists_topmost_deleted_paths() -> None:
@@ -98,3 +95,130 @@ def test_assemble_applies_whiteouts(tmp_path: Path) -> None:
     entries = [Entry(name=n, root=str(r), size=0, references=[], digest=n) for n, r in [("l", lower), ("u", upper)]]
     assemble(entries, dest, link=False)
     assert sorted(str(p.relative_to(dest)) for p in dest.rglob("*")) == ["opt", "usr", "usr/bin", "usr/bin/cat"]
+
+
+# --- build.run as on Cog: tools, network, mounts, secrets, reproducibility ----------------------------------------
+
+def test_mount_flags_are_read_as_docker_reads_them() -> None:
+    from cognix.config.model import RunStep
+    from cognix.engines.native.run_steps import CacheMount, SecretMount, parse_steps
+    from cognix.errors import StoreError
+
+    (plain, cached, both) = parse_steps([
+        RunStep(command="echo hi"),
+        RunStep(command="--mount=type=cache,target=/root/.cache/pip pip install x==1"),
+        RunStep(command="--mount=type=secret,id=tok --mount=type=cache,target=/c,id=shared curl -H @/run/secrets/tok"),
+    ])
+    assert (plain.command, plain.caches, plain.secrets) == ("echo hi", (), ())
+    assert cached.command == "pip install x==1" and cached.caches == (CacheMount("/root/.cache/pip", "/root/.cache/pip"),)
+    assert both.command == "curl -H @/run/secrets/tok"
+    assert both.secrets == (SecretMount("tok", "/run/secrets/tok", False),) and both.caches == (CacheMount("/c", "shared"),)
+    with pytest.raises(StoreError, match="type=bind is not supported"):
+        parse_steps([RunStep(command="--mount=type=bind,target=/x true")])
+
+
+def _run_model(tmp_path: Path, steps: list[str], extra: str = "") -> Path:
+    model = tmp_path / "runs"
+    shutil.copytree(HELLO, model, ignore=shutil.ignore_patterns("result", "lock.json", "__pycache__"))
+    lines = "".join(f"    - {json.dumps(s)}\n" for s in steps)
+    (model / "cog.yaml").write_text((model / "cog.yaml").read_text().replace(
+        'python_version: "3.11"', f'python_version: "3.11"\n{extra}  run:\n{lines}'))
+    return model
+
+
+@pytest.fixture
+def served(tmp_path: Path):
+    from servicekit import static_files
+
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "tool.sh").write_text("#!/bin/sh\necho fetched-tool\n")
+    with static_files(www) as (base, _requests):
+        yield base
+
+
+@pytest.mark.slow
+def test_steps_get_cogs_tools_network_pip_and_mounts(tmp_path: Path, served: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognix.engines.native.run_steps import RunContext
+    from cognix.errors import StoreError
+    from cognix.lock.lockfile import read_lock
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is needed")
+    secret = tmp_path / "token.txt"
+    secret.write_text("s3cr3t-value\n")
+    model = _run_model(tmp_path, [
+        f"curl -fsSL {served}/tool.sh -o /usr/local/bin/fetched && chmod +x /usr/local/bin/fetched",
+        "--mount=type=cache,target=/root/.cache/pip pip install idna==3.7",
+        "--mount=type=secret,id=tok,target=/run/secrets/tok test \"$(cat /run/secrets/tok)\" = s3cr3t-value "
+        "&& wget -q -O /opt/tool.copy " + served + "/tool.sh && git --version > /opt/git-version",
+    ])
+    write_lock(model, lock_model(model))
+    ids = []
+    for n in range(2):  # two builds from empty caches: the same image
+        monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / f"cache{n}"))
+        result = build(model, out=tmp_path / f"result{n}", run_context=RunContext(secrets={"tok": secret}))
+        ids.append(result.image_id)
+        run = next(e for layer in result.plan.layers for e in layer.entries if e.name == "run")
+        root = Path(run.root)
+        assert (root / "usr/local/bin/fetched").read_text() == "#!/bin/sh\necho fetched-tool\n"
+        site = root / "usr/local/lib/python3.11/dist-packages"
+        assert (site / "idna/__init__.py").is_file() and not list(site.rglob("*.pyc"))  # pip into the image
+        assert not (root / "root/.cache/pip").exists() and not (root / "run/secrets").exists()
+        assert not (root / "usr/bin/curl").exists() and not (root / "usr/bin/git").exists()  # tools: steps only
+        text = "".join(p.read_text(errors="replace") for p in root.rglob("*") if p.is_file())
+        assert "s3cr3t-value" not in text
+        assert list((tmp_path / f"cache{n}" / "run-caches").rglob("*"))  # pip's cache, kept between builds
+    assert ids[0] == ids[1]
+    records = read_lock(model).run_records
+    assert len(records) == 3 and "usr/local/bin/fetched" in records[0].files
+    # the secret is required by cog.yaml's step; without it, a clear error
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache2"))
+    model2 = _run_model(tmp_path / "m2", ["--mount=type=secret,id=tok,required=true cat /run/secrets/tok"])
+    write_lock(model2, lock_model(model2))
+    with pytest.raises(StoreError, match="needs the secret 'tok'"):
+        build(model2, out=tmp_path / "r2")
+
+
+@pytest.mark.slow
+def test_a_step_that_writes_something_else_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognix.engines.native.run_steps import RunContext
+    from cognix.errors import StoreError
+    from cognix.lock.lockfile import read_lock
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is needed")
+    model = _run_model(tmp_path, ["echo stable > /opt/stable", "date +%s%N > /opt/stamp"])
+    write_lock(model, lock_model(model))
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "a"))
+    build(model, out=tmp_path / "r1")
+    first = read_lock(model).run_records
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "b"))
+    with pytest.raises(StoreError) as err:
+        build(model, out=tmp_path / "r2")
+    assert "build.run[1] wrote something else" in err.value.what and "/opt/stamp" in err.value.what
+    assert "--update-run-digests" in (err.value.fix or "")
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "c"))
+    build(model, out=tmp_path / "r3", run_context=RunContext(update_records=True))
+    updated = read_lock(model).run_records
+    assert updated[0] == first[0] and updated[1].digest != first[1].digest
+
+
+@pytest.mark.slow
+def test_a_failing_step_shows_its_exit_code_and_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognix.engines.native.run_steps import RunContext
+    from cognix.errors import StoreError
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is needed")
+    secret = tmp_path / "s"
+    secret.write_text("hunter2")
+    model = _run_model(tmp_path, ["--mount=type=secret,id=pw cat /run/secrets/pw; echo oops >&2; exit 3"])
+    write_lock(model, lock_model(model))
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(StoreError) as err:
+        build(model, out=tmp_path / "r", run_context=RunContext(secrets={"pw": secret}))
+    text = err.value.what
+    assert "build.run[0] failed (exit 3)" in text and "oops" in text
+    assert "hunter2" not in text and "**********" in text

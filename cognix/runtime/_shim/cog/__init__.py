@@ -1,7 +1,12 @@
-"""The `cog` SDK as provided by cognix's runtime (compatible with cog 0.23.1's public names)."""
+"""The `cog` SDK as provided by cognix's runtime: the public names of every Cog release, 0.8 to 0.23.1.
+
+Behaviour follows the current release (0.23.1) where releases differ, and accepts what older releases accepted
+(tests/runtime/test_sdk_inventory.py lists every module and name, per release).
+"""
 
 from __future__ import annotations
 
+import mimetypes
 import warnings
 from typing import Any, Callable, Optional
 
@@ -10,11 +15,13 @@ from cog._opaque import Opaque
 from cog._scope import current_scope
 from cog._version import __version__
 from cog.input import FieldInfo, Input
+from cog.mimetypes_ext import install_mime_extensions
 from cog.model import BaseModel
 from cog.predictor import BasePredictor, BaseRunner
 from cog.types import (
     AsyncConcatenateIterator,
     ConcatenateIterator,
+    ExperimentalFeatureWarning,
     File,
     Path,
     Secret,
@@ -22,9 +29,7 @@ from cog.types import (
     URLPath,
 )
 
-
-class ExperimentalFeatureWarning(FutureWarning):
-    """Warns about experimental SDK features (kept for compatibility)."""
+install_mime_extensions(mimetypes)  # as cog 0.10 to 0.16 did on import
 
 
 def emit_metric(name: str, value: Any) -> None:

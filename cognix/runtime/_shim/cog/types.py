@@ -1,26 +1,85 @@
-"""Input/output types of the Cog SDK: Path, File, Secret, URL helpers, iterator markers."""
+"""Input/output types of the Cog SDK: Path, File, Secret, URL helpers, iterator markers.
+
+Every name `cog.types` had in a Cog release is here (tests/runtime/test_sdk_inventory.py lists them): besides
+0.23's, `Input`, `Weights`, `ExperimentalFeatureWarning`, the cog.yaml TypedDicts and `PYDANTIC_V2` (cog <= 0.16),
+and 0.10's `URLTempFile`, `DataURLTempFilePath`, `get_filename_from_url`.
+"""
 
 from __future__ import annotations
 
 import io
+import mimetypes
 import os
 import pathlib
 import sys
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterator, Optional, TypeVar
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, TypedDict, TypeVar, Union
 
-from cognix.runtime.filenames import derived_filename
+from cog._pydantic import PydanticType
+from cog.input import Input
+from cognix.runtime.filenames import FILENAME_ILLEGAL_CHARS, FILENAME_MAX_LENGTH, derived_filename
 
 Item = TypeVar("Item")
+
+
+def _pydantic_v2() -> bool:
+    try:
+        from importlib.metadata import version
+
+        return not version("pydantic").startswith("1.")
+    except Exception:  # not installed
+        return False
+
+
+def __getattr__(name: str) -> Any:
+    # PYDANTIC_V2: cog <= 0.16 told its code paths apart by the installed pydantic's major version, and models
+    # read it too; computed on first use (importlib.metadata would slow down every `import cog`)
+    if name == "PYDANTIC_V2":
+        value = globals()["PYDANTIC_V2"] = _pydantic_v2()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class ExperimentalFeatureWarning(FutureWarning):
+    """Warns about experimental SDK features; models import it to filter the warnings (kept for compatibility)."""
+
+
+class _CogConfigRequired(TypedDict):
+    build: CogBuildConfig
+    concurrency: CogConcurrencyConfig
+
+
+class CogConfig(_CogConfigRequired, total=False):
+    """cog.yaml as a dict (cog 0.9 to 0.16); `build` and `concurrency` required, the rest optional."""
+
+    image: str
+    predict: str
+    train: str
+
+
+class CogBuildConfig(TypedDict, total=False):
+    cuda: Optional[str]
+    gpu: Optional[bool]
+    python_packages: Optional[List[str]]
+    system_packages: Optional[List[str]]
+    python_requirements: Optional[str]
+    python_version: Optional[str]
+    run: Optional[Union[List[str], List[Dict[str, Any]]]]
+
+
+class CogConcurrencyConfig(TypedDict, total=False):
+    max: int
 
 
 def _is_url(value: str) -> bool:
     return value.startswith(("data:", "http://", "https://"))
 
 
-class Path(pathlib.PosixPath):
+class Path(PydanticType, pathlib.PosixPath):
     """A file input or output; URL strings become URLPath (downloaded by the runtime before run())."""
+
+    JSON_SCHEMA = {"type": "string", "format": "uri"}
 
     @classmethod
     def validate(cls, value: Any) -> "Path":
@@ -53,8 +112,10 @@ class URLPath(Path):
         return f"URLPath({self.source!r})"
 
 
-class File(io.IOBase):
+class File(PydanticType, io.IOBase):
     """Deprecated file input: data URLs become BytesIO, http(s) URLs a lazily fetched URLFile."""
+
+    JSON_SCHEMA = {"type": "string", "format": "uri"}
 
     @classmethod
     def validate(cls, value: Any) -> io.IOBase:
@@ -115,10 +176,19 @@ class URLFile(io.IOBase):
 
 
 @dataclass(frozen=True)
-class Secret:
+class Secret(PydanticType):
     """A string input that is never shown: str() is '**********', get_secret_value() returns it."""
 
     secret_value: Optional[str] = None
+
+    JSON_SCHEMA = {"type": "string", "format": "password", "writeOnly": True, "x-cog-secret": True}
+
+    @classmethod
+    def validate(cls, value: Any) -> Secret:
+        if isinstance(value, Secret):
+            return value
+        getter = getattr(value, "get_secret_value", None)  # pydantic's SecretStr, as cog <= 0.16's Secret was
+        return cls(getter() if callable(getter) else value)
 
     def get_secret_value(self) -> Optional[str]:
         return self.secret_value
@@ -145,3 +215,55 @@ class AsyncConcatenateIterator(AsyncIterator[Item]):
 
 
 get_filename = derived_filename  # cog.types.get_filename: Cog's public name for the same rule
+get_filename_from_url = derived_filename  # its name in cog 0.10
+
+
+def get_filename_from_urlopen(resp: Any) -> str:
+    """`file<ext>` from a urlopen() response's content type (how cog names data-URL downloads)."""
+    extension = mimetypes.guess_extension(resp.headers.get_content_type())
+    return "file" + extension if extension else "file"
+
+
+#: what `setup(self, weights: Weights)` may receive (cog 0.13 to 0.16)
+Weights = Union[File, Path, str]
+
+
+class URLTempFile(URLPath):
+    """cog 0.10's name for a URL input downloaded before run(): a URLPath here."""
+
+    def __new__(cls, url: str = "", *args: Any, **kwargs: Any) -> URLTempFile:
+        return super().__new__(cls, source=url, filename=get_filename(url))  # type: ignore[return-value]
+
+    def __init__(self, url: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(source=url, filename=get_filename(url))
+        self.url = url
+
+
+class DataURLTempFilePath(URLTempFile):
+    """cog 0.10's name for a data-URL input (decoded before run()): a URLPath here."""
+
+
+__all__ = [
+    "AsyncConcatenateIterator",
+    "CogBuildConfig",
+    "CogConcurrencyConfig",
+    "CogConfig",
+    "ConcatenateIterator",
+    "DataURLTempFilePath",
+    "ExperimentalFeatureWarning",
+    "FILENAME_ILLEGAL_CHARS",
+    "FILENAME_MAX_LENGTH",
+    "File",
+    "Input",
+    "Item",
+    "PYDANTIC_V2",
+    "Path",
+    "Secret",
+    "URLFile",
+    "URLPath",
+    "URLTempFile",
+    "Weights",
+    "get_filename",
+    "get_filename_from_url",
+    "get_filename_from_urlopen",
+]

@@ -1,0 +1,1 @@
+"""`cog.command`: the SDK's command-line entry points."""
