@@ -6,7 +6,7 @@ import contextlib
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -39,9 +39,10 @@ def wait_ready(base: str, timeout: float = 90) -> dict:
 
 
 @contextlib.contextmanager
-def running(tag: str, *args: str) -> Iterator[tuple[str, str]]:
-    """`docker run -d` the image with port 5000 on a free 127.0.0.1 port; yields (base URL, container id)."""
-    cid = subprocess.run(["docker", "run", "-d", "-p", "127.0.0.1::5000", *args, tag],
+def running(tag: str, *args: str, command: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+    """`docker run -d` the image with port 5000 on a free 127.0.0.1 port; yields (base URL, container id).
+    args are docker's options (before the image), command replaces the image's Cmd (after it)."""
+    cid = subprocess.run(["docker", "run", "-d", "-p", "127.0.0.1::5000", *args, tag, *command],
                          check=True, capture_output=True, text=True, timeout=60).stdout.strip()
     try:
         port = subprocess.run(["docker", "port", cid, "5000"], check=True, capture_output=True, text=True,

@@ -2,7 +2,7 @@
 
 from cognix.store.cache import add_file, blob_path, cache_dir, cached, fetch
 from cognix.store.deb import unpack_deb
-from cognix.store.entries import entry_key, entry_meta, load_entry, make_entry
+from cognix.store.entries import entry_key, make_entry
 from cognix.store.source import parse_dockerignore, source_files
 from cognix.store.wheel import install_wheel
 
@@ -12,10 +12,8 @@ __all__ = [
     "cache_dir",
     "cached",
     "entry_key",
-    "entry_meta",
     "fetch",
     "install_wheel",
-    "load_entry",
     "make_entry",
     "parse_dockerignore",
     "source_files",

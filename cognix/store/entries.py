@@ -64,19 +64,17 @@ def tree_listing_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def load_entry(key: str) -> Entry | None:
+def load_entry(key: str, name: str, references: list[str] | None = None) -> Entry | None:
+    """The entry stored under key, or None. Only what its tree determines (size, digest) is read from the store:
+    the name and the references are the caller's, because one tree (the runtime's, a wheel's) is needed by models
+    whose plans differ, and a plan must not depend on which model happened to build the tree first."""
     meta = entries_dir() / key / "meta.json"
     try:
         data = json.loads(meta.read_text())
     except (OSError, ValueError):
         return None
-    return Entry(name=data["name"], root=str(entries_dir() / key / "tree"), size=data["size"],
-                 references=data["references"], digest=data["digest"])
-
-
-def entry_meta(entry: Entry) -> dict:
-    """The metadata JSON of an entry (name, version, size, references, digest)."""
-    return json.loads((Path(entry.root).parent / "meta.json").read_text())
+    return Entry(name=name, root=str(entries_dir() / key / "tree"), size=data["size"],
+                 references=sorted(references or []), digest=data["digest"])
 
 
 def make_entry(
@@ -88,7 +86,7 @@ def make_entry(
     references: list[str] | None = None,
 ) -> Entry:
     """Return the entry for key, building its tree with build(tmp_tree) first when absent."""
-    if hit := load_entry(key):
+    if hit := load_entry(key, name, references):
         return hit
     final = entries_dir() / key
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -97,14 +95,9 @@ def make_entry(
         tree = work / "tree"
         tree.mkdir()
         build(tree)
-        meta = {
-            "name": name,
-            "version": version,
-            "size": tree_size(tree),
-            "references": sorted(references or []),
-            "key": key,
-            "digest": tree_listing_digest(tree),
-        }
+        # name and version only as a note for a person reading the store; never read back
+        meta = {"name": name, "version": version, "size": tree_size(tree), "key": key,
+                "digest": tree_listing_digest(tree)}
         (work / "meta.json").write_text(json.dumps(meta, sort_keys=True, indent=2) + "\n")
         try:
             os.rename(work, final)
@@ -114,7 +107,7 @@ def make_entry(
     finally:
         if work.exists():
             remove_tree(work)
-    entry = load_entry(key)
+    entry = load_entry(key, name, references)
     assert entry is not None
     return entry
 
