@@ -109,6 +109,14 @@ def _skip_balanced(s: str, i: int, open_: str, close: str) -> int:
     raise ShellSyntaxError(f"unterminated {open_}")
 
 
+def _skip_backquote(s: str, i: int) -> int:
+    """Index after the backquote closing the command substitution opened at i."""
+    end = s.find("`", i + 1)
+    if end < 0:
+        raise ShellSyntaxError("unterminated backquote")
+    return end + 1
+
+
 def _skip_double(s: str, i: int) -> int:
     """Index after the `"` closing the double-quoted string starting at i."""
     while i < len(s):
@@ -120,10 +128,7 @@ def _skip_double(s: str, i: int) -> int:
         elif s.startswith("$(", i):
             i = _skip_balanced(s, i + 2, "(", ")")
         elif c == "`":
-            end = s.find("`", i + 1)
-            if end < 0:
-                raise ShellSyntaxError("unterminated backquote")
-            i = end + 1
+            i = _skip_backquote(s, i)
         else:
             i += 1
     raise ShellSyntaxError("unterminated double quote")
@@ -210,10 +215,7 @@ def _read_word(s: str, i: int) -> tuple[str | None, int]:
         elif s.startswith("${", i):
             i = _skip_balanced(s, i + 2, "{", "}")
         elif c == "`":
-            end = s.find("`", i + 1)
-            if end < 0:
-                raise ShellSyntaxError("unterminated backquote")
-            i = end + 1
+            i = _skip_backquote(s, i)
         else:
             i += 1
     if i == start:
