@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
+from cognix import jsontext
 from cognix.errors import ImageError
 from cognix.image.plan import ImagePlan
 
@@ -17,7 +18,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 def canonical_json(obj: object) -> bytes:
     """Sorted keys, compact separators, UTF-8: the same object always gives the same bytes."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return jsontext.compact(obj).encode("utf-8")
 
 
 def sha256_digest(data: bytes) -> str:

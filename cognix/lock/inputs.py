@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
+from cognix import jsontext
 from cognix.lock.model import LOCK_FORMAT_VERSION, LockOptions
 
 
@@ -35,7 +35,7 @@ def input_data(config: Any, model_dir: Path, options: LockOptions | None = None)
 
 def canonical_json(data: Any) -> str:
     """Nix-compatible canonical JSON (sorted keys, no whitespace), as dream2nix hashes invalidationData."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return jsontext.compact(data)
 
 
 def input_hash(config: Any, model_dir: Path, options: LockOptions | None = None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 import cognix
+from cognix import jsontext
 from cognix.errors import LockError
 from cognix.fileio import write_atomic
 from cognix.lock.debian import base_packages, build_only_packages, resolve_debs, setup_only
@@ -204,7 +205,7 @@ def lock_bytes(lock: Lock) -> bytes:
         "fetchPipMetadata": fetch_pip_metadata(lock),
         "invalidationHash": lock.input_hash,
     }
-    return (json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return jsontext.pretty(doc).encode("utf-8")
 
 
 def write_lock(model_dir: Path, lock: Lock) -> Path:

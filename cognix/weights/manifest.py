@@ -10,9 +10,9 @@ Files are sorted by dest; only runtime-mode weights appear. Serialise with manif
 
 from __future__ import annotations
 
-import json
 import posixpath
 
+from cognix import jsontext
 from cognix.errors import WeightsError
 from cognix.lock.model import Lock
 
@@ -43,4 +43,4 @@ def manifest_for(lock: Lock) -> dict | None:
 
 
 def manifest_bytes(manifest: dict) -> bytes:
-    return (json.dumps(manifest, sort_keys=True, indent=2) + "\n").encode()
+    return jsontext.pretty(manifest).encode("utf-8")

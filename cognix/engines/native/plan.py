@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cognix import __version__
+from cognix import __version__, jsontext
 from cognix.runtime.schema import SCHEMA_VERSION as COG_VERSION  # the Cog release the runtime answers as
 from cognix.image.plan import Entry, ImageConfig, ImagePlan, Layer
 from cognix.store.system import USER
@@ -92,8 +91,7 @@ def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
     return merge_layers(layers, max_layers)
 
 
-def compact_json(data: object) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+compact_json = jsontext.compact
 
 
 def image_env(config, *, gpu_lib_dirs: list[str] = ()) -> list[str]:

@@ -6,12 +6,16 @@ import json
 import tempfile
 from pathlib import Path
 
+from cognix import jsontext
 from cognix.engines.native.sandbox import assemble, run_in_tree
 from cognix.errors import StoreError
 from cognix.fileio import write_atomic
 from cognix.image.plan import Entry
 from cognix.store.cache import cache_dir
 from cognix.store.entries import entry_key, remove_tree
+
+# bump when the schema file's bytes change for the same schema (2: UTF-8 kept, as the Nix engine writes it)
+SCHEMA_FILE_FORMAT = "2"
 from cognix.store.source import copy_source
 
 
@@ -30,7 +34,7 @@ def generate_schema(
     entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str, *, python: str
 ) -> bytes:
     """Run `<python> -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on."""
-    key = entry_key("schema", source_key, python, *(f"{e.name}={e.digest}" for e in entries), *env)
+    key = entry_key("schema", SCHEMA_FILE_FORMAT, source_key, python, *(f"{e.name}={e.digest}" for e in entries), *env)
     cached = cache_dir() / "schemas" / f"{key}.json"
     if cached.is_file():
         return cached.read_bytes()
@@ -55,6 +59,6 @@ def generate_schema(
         schema = json.loads(proc.stdout)
     except ValueError:
         raise StoreError("the schema step printed no JSON", where=str(model_dir)) from None
-    data = json.dumps(schema, sort_keys=True, indent=2).encode() + b"\n"
+    data = jsontext.pretty(schema).encode("utf-8")
     write_atomic(cached, data)
     return data

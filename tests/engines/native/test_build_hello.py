@@ -15,7 +15,7 @@ import pytest
 
 from cognix.engines.native.build import build
 from cognix.errors import LockError, StoreError
-from cognix.image.config import epoch
+from cognix.image.config import config_bytes, epoch
 from cognix.image.layers import layer_infos
 from cognix.lock import lock_model, write_lock
 
@@ -131,3 +131,15 @@ def test_docker_run_predicts(model: Path, tmp_path: Path, monkeypatch: pytest.Mo
         assert labels["run.cog.version"] == "0.23.1"
     finally:
         subprocess.run(["docker", "rm", "-f", cid], capture_output=True, timeout=60, check=False)
+
+
+def test_non_ascii_text_is_written_as_utf8(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the Nix engine (builtins.toJSON, jq -S) keeps UTF-8: escaping it here would give the same model two image IDs
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    (model / "predict.py").write_text((model / "predict.py").read_text().replace('"Who to greet"',
+                                                                                 '"Who to greet, in °C"'))
+    result = build(model, out=tmp_path / "result")
+    label = result.plan.config.labels["run.cog.openapi_schema"]
+    assert "in °C" in label and "\\u00b0" not in label
+    config = config_bytes(result.plan, _diff_ids(result.plan))
+    assert "in °C".encode() in config and b"\\u00b0" not in config and b"\\\\u00b0" not in config
