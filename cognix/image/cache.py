@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from cognix.fileio import write_atomic
+from cognix.fileio import tree_stat_fingerprint, write_atomic
 from cognix.image.plan import Entry, Layer
 from cognix.image.tarball import FORMAT_VERSION
 
@@ -28,19 +28,9 @@ def cache_dir() -> Path:
 
 
 def _stat_fingerprint(entry: Entry) -> str:
-    sha = hashlib.sha256(os.path.abspath(entry.root).encode("utf-8", "surrogateescape"))
-    for dirpath, dirnames, filenames in os.walk(entry.root):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            full = os.path.join(dirpath, name)
-            try:
-                st = os.lstat(full)
-                target = os.readlink(full) if os.path.islink(full) else ""
-            except OSError:
-                continue  # the tar pass reports unreadable paths properly
-            row = (full, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, target)
-            sha.update(repr(row).encode("utf-8", "surrogateescape"))
-    return "stat:" + sha.hexdigest()
+    root = os.path.abspath(entry.root)
+    text = root + "\0" + tree_stat_fingerprint(root)
+    return "stat:" + hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def layer_key(layer: Layer, mtime: int) -> str:

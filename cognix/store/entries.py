@@ -7,15 +7,19 @@ import json
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from cognix.fileio import tree_stat_fingerprint, write_atomic
 from cognix.image.plan import Entry
 from cognix.store.cache import cache_dir
 
 # Bump when the way trees are produced changes, so old entries are not reused.
 STORE_FORMAT = "1"
+SEAL = "seal"  # beside meta.json: the tree's stat fingerprint when it was last known to match its digest
+VERIFY_ENV = "COGNIX_VERIFY_STORE"  # "full": re-hash every tree before use instead of trusting an unchanged seal
 
 
 def entries_dir() -> Path:
@@ -77,6 +81,41 @@ def load_entry(key: str, name: str, references: list[str] | None = None) -> Entr
                  references=sorted(references or []), digest=data["digest"])
 
 
+def _full_check() -> bool:
+    return os.environ.get(VERIFY_ENV, "") == "full"
+
+
+def _seal(entry_dir: Path) -> None:
+    """Record the tree's stat fingerprint: proof, until a path below it changes, that it still has its digest."""
+    write_atomic(entry_dir / SEAL, tree_stat_fingerprint(entry_dir / "tree", ctime=False).encode())
+
+
+def _intact(entry: Entry) -> bool:
+    """Whether the tree still holds the bytes its digest was taken of: the seal when nothing changed, else (or with
+    COGNIX_VERIFY_STORE=full) the digest itself, re-sealing a tree that only moved (a restored or copied cache)."""
+    entry_dir = Path(entry.root).parent
+    if not _full_check():
+        try:
+            if (entry_dir / SEAL).read_bytes() == tree_stat_fingerprint(entry.root, ctime=False).encode():
+                return True
+        except OSError:
+            pass
+    if tree_listing_digest(Path(entry.root)) != entry.digest:
+        return False
+    _seal(entry_dir)
+    return True
+
+
+def _discard(entry_dir: Path) -> None:
+    """Move a damaged entry out of the way (atomically: a concurrent build never sees half of it), then delete it."""
+    trash = Path(tempfile.mkdtemp(dir=entry_dir.parent, prefix=f".{entry_dir.name[:12]}-damaged-"))
+    try:
+        os.rename(entry_dir, trash / "entry")
+    except FileNotFoundError:
+        pass  # another build discarded it first
+    remove_tree(trash)
+
+
 def make_entry(
     key: str,
     name: str,
@@ -85,9 +124,15 @@ def make_entry(
     version: str = "",
     references: list[str] | None = None,
 ) -> Entry:
-    """Return the entry for key, building its tree with build(tmp_tree) first when absent."""
+    """Return the entry for key, building its tree with build(tmp_tree) first when absent. A stored tree is checked
+    before it is used; one that no longer matches its digest is discarded, with a warning, and built again from its
+    (verified) inputs, so nothing that does not come from them reaches an image."""
     if hit := load_entry(key, name, references):
-        return hit
+        if _intact(hit):
+            return hit
+        print(f"warning: the store's tree for {name} ({entries_dir() / key}) was changed since it was made; "
+              "building it again from its verified inputs", file=sys.stderr)
+        _discard(entries_dir() / key)
     final = entries_dir() / key
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key[:12]}-"))
@@ -99,6 +144,7 @@ def make_entry(
         meta = {"name": name, "version": version, "size": tree_size(tree), "key": key,
                 "digest": tree_listing_digest(tree)}
         (work / "meta.json").write_text(json.dumps(meta, sort_keys=True, indent=2) + "\n")
+        _seal(work)  # renaming work leaves the paths below tree/ (their inodes, times) as they are
         try:
             os.rename(work, final)
         except OSError:

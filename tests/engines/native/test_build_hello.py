@@ -143,3 +143,16 @@ def test_non_ascii_text_is_written_as_utf8(model: Path, tmp_path: Path, monkeypa
     assert "in °C" in label and "\\u00b0" not in label
     config = config_bytes(result.plan, _diff_ids(result.plan))
     assert "in °C".encode() in config and b"\\u00b0" not in config and b"\\\\u00b0" not in config
+
+
+def test_an_edited_store_tree_never_reaches_the_image(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    first = build(model, out=tmp_path / "r1")
+    runtime = next(e for layer in first.plan.layers for e in layer.entries if e.name == "runtime")
+    victim = next(Path(runtime.root).rglob("*.py"))
+    victim.write_text(victim.read_text() + "\nprint('injected')\n")
+    again = build(model, out=tmp_path / "r2")
+    assert again.image_id == first.image_id
+    assert "injected" not in victim.read_text()
+    assert "warning: the store's tree for runtime" in capsys.readouterr().err
