@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 import cognix
 from cognix import jsontext
+from cognix.lock import integrity
 from cognix.errors import LockError
 from cognix.fileio import write_atomic
 from cognix.lock.debian import base_packages, build_only_packages, resolve_debs, setup_only
@@ -180,9 +181,11 @@ def _previous_lock(model_dir: Path) -> Lock | None:
     """The existing lock.json even if stale (weights reuse its hashes), or None."""
     try:
         data = json.loads((model_dir / LOCK_FILE).read_text(encoding="utf-8"))
-        return Lock.model_validate(data["cognix"])
+        lock = Lock.model_validate(data["cognix"])
     except (OSError, ValueError, KeyError, TypeError, ValidationError):
         return None
+    # what it says is reused (options, weights' hashes) only while it is what cognix wrote
+    return lock if data.get(integrity.CONTENT_KEY) == integrity.content_hash(data) else None
 
 
 def fetch_pip_metadata(lock: Lock) -> dict[str, Any]:
@@ -205,6 +208,7 @@ def lock_bytes(lock: Lock) -> bytes:
         "fetchPipMetadata": fetch_pip_metadata(lock),
         "invalidationHash": lock.input_hash,
     }
+    doc[integrity.CONTENT_KEY] = integrity.content_hash(doc)
     return jsontext.pretty(doc).encode("utf-8")
 
 
@@ -236,6 +240,9 @@ def read_lock(model_dir: Path) -> Lock:
     if declared != lock.input_hash:
         raise LockError(f"{LOCK_FILE} is malformed (invalidationHash differs from cognix.input_hash)",
                         where=str(path), fix=REFRESH)
+    if found := integrity.problems(data, lock, fetch_pip_metadata(lock)):
+        raise LockError(f"{LOCK_FILE} is not as `cognix lock` wrote it: " + "; ".join(found), where=str(path),
+                        fix="run `cognix lock` to write it again (edit cog.yaml or the requirements, never lock.json)")
     return lock
 
 

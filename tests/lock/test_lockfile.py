@@ -58,7 +58,7 @@ def test_bytes_are_deterministic_and_layout(model):
     assert data == lock_bytes(Lock.model_validate(json.loads(data)["cognix"]))
     assert data.endswith(b"}\n")
     doc = json.loads(data)
-    assert set(doc) == {"cognix", "fetchPipMetadata", "invalidationHash"}
+    assert set(doc) == {"cognix", "contentHash", "fetchPipMetadata", "invalidationHash"}
     assert doc["invalidationHash"] == lock.input_hash
     assert data == (json.dumps(doc, sort_keys=True, indent=2) + "\n").encode()
 
