@@ -34,10 +34,15 @@ let
   };
 
   # per wheel: autoPatchelf against the image's libraries; on GPU the driver's libraries come from
-  # the host at run time (NVIDIA container runtime, LD_LIBRARY_PATH=/usr/local/nvidia/lib64)
+  # the host at run time (NVIDIA container runtime, LD_LIBRARY_PATH=/usr/local/nvidia/lib64).
+  # A list, never a string: dream2nix's own overrides (overrides/python/torch: [ "libcuda.so.1" ])
+  # define the same env variable, and its type (attrsOf (oneOf [ bool int str path package
+  # (listOf ...) ])) concatenates lists from several modules but refuses a string next to a list
+  # ("defined multiple times"). mkDerivation turns the list into a space-separated variable.
+  ignoredMissingLibs = lib.optionals gpu [ "libcuda.so.1" "libnvidia-ml.so.1" ];
   wheelModule = {
     mkDerivation.buildInputs = extraLibs;
-    env.autoPatchelfIgnoreMissingDeps = if gpu then "libcuda.so.1 libnvidia-ml.so.1" else "";
+    env.autoPatchelfIgnoreMissingDeps = ignoredMissingLibs;
   };
 
   env = dream2nix.lib.evalModules {

@@ -45,7 +45,7 @@ in
   (t.case "dream2nix: python from cog's python_version" "python3.11" d2nConfig.deps.python.name)
   (t.case "dream2nix: one module per locked wheel" (builtins.attrNames lockData.fetchPipMetadata.sources) (builtins.attrNames d2nConfig.pip.drvs))
   (t.case "dream2nix: wheels autoPatchelf'ed against the system packages" [ "ffmpeg" ] (map (d: d.name) d2nConfig.pip.drvs.torch.mkDerivation.buildInputs))
-  (t.case "dream2nix: gpu wheels may miss the driver's libcuda" "libcuda.so.1 libnvidia-ml.so.1" d2nConfig.pip.drvs.torch.env.autoPatchelfIgnoreMissingDeps)
+  (t.case "dream2nix: gpu wheels may miss the driver's libraries (a list: dream2nix's torch override sets one too)" [ "libcuda.so.1" "libnvidia-ml.so.1" ] d2nConfig.pip.drvs.torch.env.autoPatchelfIgnoreMissingDeps)
   (t.case "dream2nix: project root is the model dir" ./fixtures/nix-model d2nConfig.paths.projectRoot)
   (t.case "modules: options, lock defaults, name, the model's default.nix" 4 (builtins.length evalArgs.modules))
   (t.case "modules: cog.yaml values as mkDefault" { _default = 4; } (builtins.elemAt evalArgs.modules 1).cog.concurrency.max)

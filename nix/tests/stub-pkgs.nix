@@ -2,6 +2,10 @@
 # recognisable values and record the arguments they get, so tests assert what cognix passes.
 let
   t = import ./lib.nix;
+  m = import ./merge.nix;
+  # like lib.evalModules, refuse two definitions of one option that its type cannot merge
+  # (nix/tests/merge.nix); the stubs' results stay fixed, this only throws
+  checked = modules: result: builtins.deepSeq (m.merge modules) result;
 in
 rec {
   drv = name: { inherit name; type = "derivation"; outPath = "/nix/store/00000000000000000000000000000000-${name}"; };
@@ -28,7 +32,7 @@ rec {
     nameValuePair = name: value: { inherit name value; };
     mapAttrs' = f: set: builtins.listToAttrs (map (n: f n set.${n}) (builtins.attrNames set));
     # the module system itself is nixpkgs'; here it returns fixed options and records its input
-    evalModules = args: {
+    evalModules = args: checked args.modules {
       inherit args;
       config = {
         cog = {
@@ -77,8 +81,43 @@ rec {
     ffmpeg = drv "ffmpeg";
   };
 
+  # what dream2nix's pip module (at flake.lock's pin) defines in every wheel's module, at the
+  # priorities it uses (modules/dream2nix/pip/default.nix, commonModule)
+  d2nWheelModule = {
+    mkDerivation = {
+      doCheck = lib.mkDefault false;
+      dontStrip = lib.mkDefault true;
+      nativeBuildInputs = [ (drv "unzip") (drv "auto-patchelf-hook") ];
+      buildInputs = [ (drv "manylinux1") ];
+      preFixup = "addAutoPatchelfSearchPath $propagatedBuildInputs\n";
+    };
+  };
+  # dream2nix's community overrides at the pin (overrides/python/<name>/default.nix), as far as
+  # they define options cognix's wheel module defines too
+  d2nOverrides = {
+    torch = {
+      mkDerivation.dontStrip = true;
+      mkDerivation.nativeBuildInputs = [ (drv "auto-add-opengl-runpath-hook") ];
+      env.autoPatchelfIgnoreMissingDeps = [ "libcuda.so.1" ];
+    };
+    triton = {
+      env.pythonRemoveDeps = [ "torch" ];
+      mkDerivation.nativeBuildInputs = [ (drv "python-relax-deps-hook") ];
+    };
+  };
+
   dream2nix = {
-    lib.evalModules = args: { pyEnv = pyEnv args; };
+    # every locked wheel's module list, merged: dream2nix's own module, its community override,
+    # then what the caller puts in pip.drvs.<name> (the order the real evaluation lists them)
+    lib.evalModules = args:
+      let
+        lockContent = builtins.foldl' (c: mod: if builtins.isAttrs mod && mod ? options.lock.content then mod.options.lock.content._option.default else c) { } args.modules;
+        wheels = builtins.attrNames ((lockContent.fetchPipMetadata or { }).sources or { });
+        merged = m.merge (map (name: { pip.drvs.${name} = d2nWheelModule; }) wheels
+          ++ map (name: { pip.drvs.${name} = d2nOverrides.${name} or { }; }) wheels
+          ++ args.modules);
+      in
+      builtins.deepSeq merged { pyEnv = pyEnv args; inherit merged; };
     modules.dream2nix.pip = "dream2nix-pip-module";
     modules.dream2nix.lock = "dream2nix-lock-module";
   };

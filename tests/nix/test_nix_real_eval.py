@@ -1,0 +1,118 @@
+"""The flake evaluated with the real dream2nix (flake.lock's pin) and nixpkgs' real lib
+(tests/nix/realeval.py): every package's drvPath, `nix flake show`, `nix flake check --no-build`,
+and the wheel derivations' merged autoPatchelf settings. Needs checkouts named by
+COGNIX_DREAM2NIX and COGNIX_NIXPKGS_LIB (scripts/nix-real-eval makes them from git mirrors).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import realeval
+from realeval import SYSTEM
+
+_checkouts = realeval.env_checkouts()
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(realeval.NIX is None, reason="nix is not installed (Debian package nix-bin)"),
+    pytest.mark.skipif(
+        _checkouts is None,
+        reason="COGNIX_DREAM2NIX and COGNIX_NIXPKGS_LIB are not set: point them at a dream2nix checkout at flake.lock's rev "
+        "and a nixpkgs lib checkout (scripts/nix-real-eval prepares both and runs this)",
+    ),
+]
+
+EXAMPLES = ["ebsynth-cpu", "hello", "torch-demo"]
+
+
+@pytest.fixture(scope="module")
+def ev(tmp_path_factory: pytest.TempPathFactory) -> realeval.RealEval:
+    assert _checkouts is not None
+    if (problem := realeval.sandbox_problem()) is not None:
+        pytest.skip(problem)
+    dream2nix, nixpkgs_lib = _checkouts
+    return realeval.prepare(tmp_path_factory.mktemp("real-eval"), dream2nix.resolve(), nixpkgs_lib.resolve())
+
+
+def _report(ev: realeval.RealEval) -> None:
+    for r in ev.log:
+        print(f"$ {r.command}\n{r.stdout.strip()}")
+
+
+def test_packages_are_the_examples_and_the_cli(ev: realeval.RealEval) -> None:
+    assert ev.package_names() == ["cognix", "default", *EXAMPLES]
+
+
+@pytest.mark.parametrize("name", ["cognix", "default", *EXAMPLES])
+def test_every_package_has_a_drv_path(ev: realeval.RealEval, name: str) -> None:
+    drv = ev.drv_path(f"packages.{SYSTEM}.{name}")
+    print(f"{name}: {drv}")
+    assert drv.startswith("/nix/store/") and drv.endswith(".drv")
+    expected = "python3.11-cognix-0.1.0" if name in ("cognix", "default") else f"stream-{name}"
+    assert drv.endswith(f"-{expected}.drv")
+
+
+def test_gpu_torch_ignores_dream2nix_and_cognix_driver_libraries(ev: realeval.RealEval) -> None:
+    """The issue: cognix's string met dream2nix's torch list. Now both lists are concatenated."""
+    env = ev.drv_path(f"packages.{SYSTEM}.torch-demo.pythonEnv")
+    ignores = ev.wheel_envs(env, "autoPatchelfIgnoreMissingDeps")
+    torch = ignores["python3.11-torch-2.3.1"]
+    assert torch is not None and set(torch.split()) == {"libcuda.so.1", "libnvidia-ml.so.1"}
+    # every other wheel of the GPU image: cognix's list alone
+    assert ignores["python3.11-nvidia-cublas-cu12-12.1.3.1"] == "libcuda.so.1 libnvidia-ml.so.1"
+    assert ignores["python3.11-typing-extensions-4.16.0"] == "libcuda.so.1 libnvidia-ml.so.1"
+
+
+def test_cpu_torch_from_the_template_flake(ev: realeval.RealEval) -> None:
+    """A CPU model with torch, in a flake made from nix/template (cognix as its input)."""
+    drv = ev.drv_path(f"packages.{SYSTEM}.model", user=True)
+    assert drv.endswith("-stream-model.drv")
+    ignores = ev.wheel_envs(ev.drv_path(f"packages.{SYSTEM}.model.pythonEnv", user=True), "autoPatchelfIgnoreMissingDeps")
+    # dream2nix's own torch override only; cognix adds nothing on CPU
+    assert ignores["python3.11-torch-2.3.1"] == "libcuda.so.1"
+    assert ignores["python3.11-nvidia-cublas-cu12-12.1.3.1"] == ""
+
+
+def test_every_lock_wheel_is_one_derivation_from_its_url(ev: realeval.RealEval) -> None:
+    lock = json.loads((ev.work / "cognix" / "examples" / "torch-demo" / "lock.json").read_text())
+    env = ev.drv_path(f"packages.{SYSTEM}.torch-demo.pythonEnv")
+    drvs = ev.show_derivation(env)
+    fetched = {d["env"]["urls"]: d["outputs"]["out"]["hash"] for d in drvs.values() if "urls" in d["env"]}
+    for source in lock["fetchPipMetadata"]["sources"].values():
+        assert fetched[source["url"]] == source["sha256"]
+    wheels = {d["env"]["name"] for d in drvs.values() if d["env"].get("format") == "wheel" and d["env"]["name"].startswith("python3.11-")}
+    # the locked wheels plus the cognix runtime's interpreter tools are all there
+    names = {f"python3.11-{n}-{s['version']}" for n, s in lock["fetchPipMetadata"]["sources"].items()}
+    assert names <= wheels
+
+
+def test_flake_show(ev: realeval.RealEval) -> None:
+    out = json.loads(ev.nix(*ev.flake_args("flake", "show", "--json", ev.cognix)).stdout)
+    assert sorted(out["packages"][SYSTEM]) == ["cognix", "default", *EXAMPLES]
+    assert out["packages"][SYSTEM]["torch-demo"]["name"] == "stream-torch-demo"
+    assert sorted(out["apps"][SYSTEM]) == ["cognix", "default", *(f"{e}-push-weights" for e in EXAMPLES)]
+    assert sorted(out["checks"][SYSTEM]) == ["cognix", "nix-unit"]
+    assert out["templates"]["default"]["description"] == "A single Cog model built by cognix"
+
+
+def test_flake_check_no_build(ev: realeval.RealEval) -> None:
+    result = ev.nix(*ev.flake_args("flake", "check", "--no-build", ev.cognix))
+    # only `lib` is an output Nix does not know
+    assert [line for line in realeval.quiet(result.stderr) if line.startswith(("warning", "error"))] == [
+        "warning: unknown flake output 'lib'"
+    ]
+    _report(ev)
+
+
+def test_a_dream2nix_tree_other_than_the_pin_is_refused(ev: realeval.RealEval, tmp_path: Path) -> None:
+    """prepare() checks the checkout's NAR hash against flake.lock: the evaluation is at the pin or refused."""
+    realeval.check_pin(ev.work / "inputs" / "dream2nix")
+    tree = tmp_path / "dream2nix"
+    shutil.copytree(ev.work / "inputs" / "dream2nix", tree, symlinks=True)
+    (tree / "modules" / "dream2nix" / "pip" / "default.nix").write_text("{ }\n")
+    with pytest.raises(ValueError, match="but flake.lock pins dream2nix 4d441820e0d0916c97d7af6c4d4f6843d676e242"):
+        realeval.check_pin(tree)
