@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,12 @@ def format_path(path: KeyPath) -> str:
     return text
 
 
+_FIX = "edit cog.yaml: each line above names the place and the problem"
+MAX_CONFIG_BYTES = 128 << 10  # real ones are a few KiB; YAML parsing (pure Python) takes ~30 ms per KiB
+MAX_CONFIG_VALUES = 100_000  # values (keys, items, scalars) once aliases are expanded
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab/newline/CR
+
+
 def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
     """Load and validate model_dir/filename; raise ConfigError listing every problem, located."""
     model_dir = Path(model_dir)
@@ -74,9 +81,14 @@ def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
             [f"no {filename} in {model_dir}"],
             fix="run cognix from a Cog project directory (one with a cog.yaml next to predict.py)",
         )
-    fix = f"edit {filename}: each line above names the place and the problem"
+    fix = _FIX.replace("cog.yaml", filename)
     source = Source(filename)
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{filename}: the file is {size} bytes; a cog.yaml may be at most "
+                               f"{MAX_CONFIG_BYTES // 1024} KiB"], fix="keep data (weights, long prompts, lists of "
+                              "files) in files of their own and name them from cog.yaml")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError([f"{filename}: cannot read the file ({err.__class__.__name__})"], fix=fix) from None
@@ -140,6 +152,7 @@ def _parse(text: str, source: Source, problems: list[tuple[tuple[int, int], str]
         node = loader.get_single_node()
         if node is None:
             return {}
+        _check_size_and_text(node, source)
         data = loader.construct_document(node)
     finally:
         loader.dispose()
@@ -153,6 +166,37 @@ def _parse(text: str, source: Source, problems: list[tuple[tuple[int, int], str]
             if isinstance(value, yaml.ScalarNode) and value.tag.endswith((":int", ":float")):
                 build[key] = value.value
     return data
+
+
+def _check_size_and_text(root: yaml.Node, source: Source) -> None:
+    """Refuse, before anything walks the data, a document whose aliases expand past MAX_CONFIG_VALUES values (an
+    alias bomb: a few lines that stand for billions) and text with control characters (a NUL in a command or an
+    environment value cannot reach a process). Iterative: the walk itself must stay bounded."""
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()  # the nodes being walked, to tell an alias that contains itself
+    seen = 0
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            on_path.discard(id(node))
+            continue
+        if id(node) in on_path:
+            raise ConfigError([f"{source.filename}: invalid YAML: an alias refers to itself"], fix=_FIX)
+        seen += 1
+        if seen > MAX_CONFIG_VALUES:
+            raise ConfigError([f"{source.filename}: its aliases (*name) expand to more than {MAX_CONFIG_VALUES} "
+                               "values"], fix="write the values out, or use fewer, smaller aliases")
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            on_path.add(id(node))
+            stack.append((node, True))
+            children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
+                else node.value
+            stack.extend((child, False) for child in children)
+        elif isinstance(node, yaml.ScalarNode) and (bad := _CONTROL.search(node.value)):
+            line, column = _mark(node.start_mark)
+            raise ConfigError([f"{source.filename}:{line}:{column}: control character "
+                               f"U+{ord(bad.group()):04X} in {node.value[:40]!r}"],
+                              fix="remove it: commands, paths and environment values cannot hold control characters")
 
 
 def _string_keys(data: Any) -> Any:

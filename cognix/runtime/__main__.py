@@ -124,6 +124,9 @@ def serve(cfg: RuntimeConfig) -> int:
     logging.basicConfig(
         level=_log_level(), format="%(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's full URL at INFO: webhook and upload URLs carry signatures and credentials
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, _log_level()))
     config = uvicorn.Config(
         app,
         host=cfg.host,

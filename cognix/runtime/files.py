@@ -45,25 +45,30 @@ def is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("data:", "http://", "https://"))
 
 
-def _short(url: str) -> str:
-    """A URL for messages: data URLs shortened, query strings (signatures) dropped."""
+def safe_url(url: str) -> str:
+    """A URL for messages and logs: data URLs shortened, credentials (user:password@) and query strings (signatures,
+    tokens) replaced by "***"."""
     if url.startswith("data:"):
         return url[:40] + ("..." if len(url) > 40 else "")
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return url.split("?", 1)[0].rsplit("@", 1)[-1][:200]
+    netloc = ("***@" + parts.netloc.rsplit("@", 1)[1]) if "@" in parts.netloc else parts.netloc
+    return urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
 
 
 def decode_data_url(url: str, max_bytes: int) -> bytes:
     header, sep, payload = url[len("data:"):].partition(",")
     if not sep:
-        raise InputError(f"invalid data URL {_short(url)!r}: missing ','")
+        raise InputError(f"invalid data URL {safe_url(url)!r}: missing ','")
     if header.endswith(";base64"):
         if len(payload) * 3 // 4 > max_bytes + 3:
             raise InputError(f"data URL is larger than the limit of {max_bytes} bytes")
         try:
             data = base64.b64decode(payload, validate=True)
         except (binascii.Error, ValueError) as err:
-            raise InputError(f"invalid base64 in data URL {_short(url)!r}: {err}") from None
+            raise InputError(f"invalid base64 in data URL {safe_url(url)!r}: {err}") from None
     else:
         data = urllib.parse.unquote_to_bytes(payload)
     if len(data) > max_bytes:
@@ -83,7 +88,7 @@ def _refuse_addresses(host: str, infos: list, url: str) -> None:
         address = info[4][0]
         if _refused_address(address):
             raise InputError(
-                f"refusing to download {_short(url)}: {host} resolves to {address}, a loopback, link-local or "
+                f"refusing to download {safe_url(url)}: {host} resolves to {address}, a loopback, link-local or "
                 "metadata address (allow private input URLs in the server's options to permit it)"
             )
 
@@ -124,14 +129,14 @@ def check_host(url: str, *, allow_private: bool) -> None:
     parts = urllib.parse.urlsplit(url)
     host = parts.hostname
     if not host:
-        raise InputError(f"invalid URL {_short(url)!r}: no host")
+        raise InputError(f"invalid URL {safe_url(url)!r}: no host")
     if allow_private:
         return
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except socket.gaierror as err:
-        raise InputError(f"failed to download {_short(url)}: cannot resolve {host}: {err.strerror}") from None
+        raise InputError(f"failed to download {safe_url(url)}: cannot resolve {host}: {err.strerror}") from None
     _refuse_addresses(host, infos, url)
 
 
@@ -154,29 +159,29 @@ def download(url: str, limits: InputLimits, sink: io.BufferedIOBase | Any) -> No
                     if response.is_redirect and "location" in response.headers:
                         current = str(response.url.join(response.headers["location"]))
                         if not current.startswith(("http://", "https://")):
-                            raise InputError(f"failed to download {_short(url)}: redirect to a non-http URL")
+                            raise InputError(f"failed to download {safe_url(url)}: redirect to a non-http URL")
                         continue
                     if response.status_code >= 400:
-                        raise InputError(f"failed to download {_short(url)}: HTTP {response.status_code} "
+                        raise InputError(f"failed to download {safe_url(url)}: HTTP {response.status_code} "
                                          f"{response.reason_phrase}")
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > limits.max_bytes:
-                        raise InputError(f"input file {_short(url)} is {declared} bytes, over the limit of "
+                        raise InputError(f"input file {safe_url(url)} is {declared} bytes, over the limit of "
                                          f"{limits.max_bytes} bytes")
                     size = 0
                     for chunk in response.iter_bytes():
                         size += len(chunk)
                         if size > limits.max_bytes:
-                            raise InputError(f"input file {_short(url)} is over the limit of {limits.max_bytes} bytes")
+                            raise InputError(f"input file {safe_url(url)} is over the limit of {limits.max_bytes} bytes")
                         if time.monotonic() > deadline:
-                            raise InputError(f"downloading {_short(url)} took longer than {limits.timeout_s:g}s")
+                            raise InputError(f"downloading {safe_url(url)} took longer than {limits.timeout_s:g}s")
                         sink.write(chunk)
                     return
             except httpx.TimeoutException:
-                raise InputError(f"downloading {_short(url)} took longer than {limits.timeout_s:g}s") from None
+                raise InputError(f"downloading {safe_url(url)} took longer than {limits.timeout_s:g}s") from None
             except httpx.HTTPError as err:
-                raise InputError(f"failed to download {_short(url)}: {err}") from None
-    raise InputError(f"failed to download {_short(url)}: too many redirects")
+                raise InputError(f"failed to download {safe_url(url)}: {err}") from None
+    raise InputError(f"failed to download {safe_url(url)}: too many redirects")
 
 
 def _cog() -> Any:

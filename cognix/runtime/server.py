@@ -43,6 +43,12 @@ log = logging.getLogger("cognix.runtime")
 RUNTIME_VERSION = "0.1.0"
 EVENTS = frozenset({"start", "output", "logs", "completed"})
 NOT_READY = "Setup has not finished yet. Wait until it has finished, or GET /health-check for status."
+# what a 503 says in the states no wait ends (Cog says NOT_READY in all of them)
+NOT_READY_BECAUSE = {
+    "SETUP_FAILED": "Setup failed, so this model cannot run predictions: see the setup logs (GET /health-check) and "
+                    "fix the model, then start the container again.",
+    "DEFUNCT": "The prediction worker stopped and was given up on after repeated crashes: restart the container.",
+}
 
 
 def _now() -> str:
@@ -485,6 +491,22 @@ class LiteRequest:
         self.receive = receive
 
 
+# Deeper JSON than this is refused up front: validation, encoding and the worker pipe all recurse over inputs
+MAX_JSON_DEPTH = 128
+
+
+def _too_deep(value: object) -> bool:
+    """Whether value nests lists and objects deeper than MAX_JSON_DEPTH (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
 async def _read_body(request: Any, limit: int) -> bytes | None:
     """The request body, or None when it exceeds `limit`."""
     length = request.headers.get("content-length")
@@ -593,8 +615,10 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
 
     async def create(request: LiteRequest, kind: str, path_id: str | None) -> Response:
         noun = "training" if kind == "train" else "prediction"
-        if rt.state != "READY" or rt.shutting_down:
-            return _failed(NOT_READY, 503)
+        if rt.shutting_down:
+            return _failed("The server is shutting down.", 503)
+        if rt.state != "READY":
+            return _failed(NOT_READY_BECAUSE.get(rt.state, NOT_READY), 503)
         ctype = request.headers.get("content-type", "")
         body_bytes = await _read_body(request, cfg.max_body_bytes)
         if body_bytes is None:
@@ -612,9 +636,13 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
             )
         try:
             body = json.loads(body_bytes) if body_bytes.strip() else {}
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
+            reason = exc if isinstance(exc, ValueError) else f"nested deeper than {MAX_JSON_DEPTH} levels"
+            return PlainTextResponse(f"Failed to parse the request body as JSON: {reason}", status_code=400)
+        if _too_deep(body):
             return PlainTextResponse(
-                f"Failed to parse the request body as JSON: {exc}", status_code=400
+                f"Failed to parse the request body as JSON: nested deeper than {MAX_JSON_DEPTH} levels",
+                status_code=400,
             )
         if not isinstance(body, dict):
             return _invalid(["body"], "request body must be a JSON object", "type_error.dict")

@@ -13,6 +13,8 @@ import logging
 import time
 from typing import Any
 
+from cognix.runtime.files import safe_url
+
 log = logging.getLogger("cognix.runtime.webhooks")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRIES = 12
@@ -73,7 +75,7 @@ class WebhookDispatcher:
             if attempt + 1 < attempts:
                 await asyncio.sleep(0.1 * 2 ** min(attempt, 10))
         log.warning(
-            "webhook to %s failed after %d attempt(s): %s", url, attempts, problem
+            "webhook to %s failed after %d attempt(s): %s", safe_url(url), attempts, problem.replace(url, safe_url(url))
         )
 
 

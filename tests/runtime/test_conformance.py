@@ -150,6 +150,18 @@ def test_415_400_413(start_server) -> None:
     assert resp.status_code == 413 and "length limit exceeded" in resp.text
 
 
+@pytest.mark.parametrize("depth", [129, 990, 100_000])
+def test_json_nested_too_deep_is_400_without_a_traceback(basic_server: ServerProcess, depth: int) -> None:
+    body = '{"input": {"text": ' + "[" * depth + "]" * depth + "}}"
+    for method, path in (("POST", "/predictions"), ("PUT", "/predictions/deep1")):
+        resp = basic_server.client.request(method, path, content=body, headers=JSON)
+        assert resp.status_code == 400, resp.text
+        assert "nested deeper than 128 levels" in resp.text
+    resp = basic_server.client.post("/predictions", content=body, headers={**JSON, "prefer": "respond-async"})
+    assert resp.status_code == 400
+    assert basic_server.client.get("/health-check").json()["status"] == "READY"
+
+
 def test_put_id_mismatch(basic_server: ServerProcess) -> None:
     resp = basic_server.client.put(
         "/predictions/a1", content=json.dumps({"id": "b2"}), headers=JSON
@@ -194,6 +206,24 @@ def test_webhook_filter_and_auth(start_server, sink: Sink) -> None:
     time.sleep(0.3)
     assert [h["status"] for h in sink.webhooks] == ["succeeded"]
     assert sink.headers[0]["Authorization"] == "Bearer tok"
+
+
+def test_webhook_urls_are_redacted_in_logs(start_server, sink: Sink) -> None:
+    server = start_server("basic", env={"COG_LOG_LEVEL": "debug"})
+    hook = sink.url.replace("http://", "http://user:hunter2@") + "/hook?sig=SIGNATURE123"
+    post(server, {"id": "r1", "input": {}, "webhook": hook}, prefer="respond-async")
+    sink.wait_for(lambda w: any(h["status"] == "succeeded" for h in w))
+    # one that fails: the warning names the URL, redacted
+    post(server, {"id": "r2", "input": {}, "webhook": "http://u:pw@127.0.0.1:9/x?token=TOKEN456"},
+         prefer="respond-async")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.client.get("/health-check").json()["status"] != "READY":
+        time.sleep(0.1)
+    time.sleep(2)  # the failing webhook's retries
+    server.stop()
+    logs = server.proc.stdout.read().decode()
+    for secret in ("hunter2", "SIGNATURE123", "TOKEN456", ":pw@"):
+        assert secret not in logs, logs[-3000:]
 
 
 def test_webhook_logs_throttled_and_terminal_retried(start_server, sink: Sink) -> None:
@@ -505,6 +535,7 @@ def test_setup_failure(start_server) -> None:
     )
     resp = post(server, {"input": {}})
     assert resp.status_code == 503 and resp.json()["status"] == "failed"
+    assert "Setup failed" in resp.json()["error"] and "setup logs" in resp.json()["error"]
 
 
 @pytest.mark.slow
@@ -567,7 +598,8 @@ def test_defunct_when_restart_fails(start_server, tmp_path) -> None:
     assert body["status"] == "failed" and "exit code 9" in body["error"]
     health = server.wait(("DEFUNCT",), timeout=30)
     assert "cannot start again" in health["setup"]["logs"]
-    assert post(server, {"input": {}}).status_code == 503
+    resp = post(server, {"input": {}})
+    assert resp.status_code == 503 and "restart the container" in resp.json()["error"]
 
 
 def test_worker_death_noticed_while_its_child_holds_the_pipes(start_server) -> None:
