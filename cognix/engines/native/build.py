@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import subprocess
 import sys
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,19 @@ from cognix.store.system import UID
 from cognix.weights.layers import source_exclusions, weight_trees
 from cognix.weights.manifest import MANIFEST_PATH, manifest_bytes, manifest_for
 
-SOURCE_DATE_EPOCH = "1970-01-01T00:00:01Z"
+DEFAULT_CREATED = "1970-01-01T00:00:01Z"  # when SOURCE_DATE_EPOCH is unset
+
+
+def image_created() -> str:
+    """The image's timestamp (config `created`, every file's mtime): SOURCE_DATE_EPOCH, as reproducible-builds.org
+    defines it (whole seconds since 1970, UTC), else DEFAULT_CREATED."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return DEFAULT_CREATED
+    if not raw.isdigit() or int(raw) > 253402300799:
+        raise CognixError(f"SOURCE_DATE_EPOCH={raw!r} is not a time: it must be whole seconds since 1970-01-01 UTC",
+                          fix="set it to e.g. $(git log -1 --format=%ct), or unset it for 1970-01-01T00:00:01Z")
+    return datetime.fromtimestamp(int(raw), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,8 @@ def plan_model(
     python = [e for e in [E.python_entry(lock, files)] if e is not None]
     wheels = E.wheel_entries(lock.wheels, lock.target.layout(), files)
     system = E.system_entry(lock, debs)
-    postinst = E.postinst_entry(lock, [*debs, *python, system], files, created=SOURCE_DATE_EPOCH)
+    created = image_created()
+    postinst = E.postinst_entry(lock, [*debs, *python, system], files, created=created)
     base = [*debs, *python, system, postinst, *wheels, E.runtime_entry(lock)]
     owner = 0 if root_user else UID  # the image's user owns /src and its HOME
     planned = [Planned("deb", e) for e in debs] + [Planned("python", e) for e in python] + [Planned("system", system)]
@@ -109,10 +124,10 @@ def plan_model(
     freeze = pip_freeze(E.installed_dists(wheels, lock.target.layout()))
     image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          pip_freeze=freeze, cuda=lock.target.cuda, cudnn=lock.target.cudnn,
-                         created=SOURCE_DATE_EPOCH, root_user=root_user, gpu_lib_dirs=gpu_dirs)
+                         created=created, root_user=root_user, gpu_lib_dirs=gpu_dirs)
     # Cog names the image after `model` when `image` is unset
     return make_plan(planned, image, name=model_dir.name, image=config.image or config.model,
-                     max_layers=max_layers, created=SOURCE_DATE_EPOCH)
+                     max_layers=max_layers, created=created)
 
 
 def _run_layer(model_dir: Path, lock, config, base: list, env: list[str], ctx: RunContext, *, offline: bool,

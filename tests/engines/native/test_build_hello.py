@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cognix.engines.native.build import build
-from cognix.errors import LockError, StoreError
+from cognix.errors import CognixError, LockError, StoreError
 from cognix.image.config import config_bytes, epoch
 from cognix.image.layers import layer_infos
 from cognix.lock import lock_model, write_lock
@@ -156,3 +156,23 @@ def test_an_edited_store_tree_never_reaches_the_image(model: Path, tmp_path: Pat
     assert again.image_id == first.image_id
     assert "injected" not in victim.read_text()
     assert "warning: the store's tree for runtime" in capsys.readouterr().err
+
+
+def test_source_date_epoch_sets_the_image_time(model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    default = build(model, out=tmp_path / "r0")
+    assert default.plan.created == "1970-01-01T00:00:01Z"
+    ids = {}
+    for stamp in ("1700000000", "1800000000"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", stamp)
+        ids[stamp] = build(model, out=tmp_path / f"r{stamp}").image_id
+        assert build(model, out=tmp_path / f"again{stamp}").image_id == ids[stamp]  # still reproducible
+    assert len({default.image_id, *ids.values()}) == 3
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    plan = build(model, out=tmp_path / "r").plan
+    assert plan.created == "2027-01-15T08:00:00Z" and epoch(plan.created) == 1800000000
+    assert plan.config.labels["org.opencontainers.image.created"] == "2027-01-15T08:00:00Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(CognixError, match="SOURCE_DATE_EPOCH='yesterday' is not a time"):
+        build(model, out=tmp_path / "bad")
