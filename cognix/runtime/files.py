@@ -144,6 +144,15 @@ def download(url: str, limits: InputLimits, sink: io.BufferedIOBase | Any) -> No
     """GET `url` into `sink`, following redirects (each hop checked), within the size and time limits."""
     import httpx
 
+    try:
+        _download(url, limits, sink)
+    except httpx.InvalidURL as err:  # not an HTTPError: raised before any request (a bad port, host or scheme)
+        raise InputError(f"invalid URL {safe_url(url)!r}: {err}") from None
+
+
+def _download(url: str, limits: InputLimits, sink: io.BufferedIOBase | Any) -> None:
+    import httpx
+
     headers = {}
     if os.environ.get("COG_USER_AGENT"):
         headers["User-Agent"] = os.environ["COG_USER_AGENT"]
@@ -246,15 +255,18 @@ def prepare_inputs(runner_info: RunnerInfo, cleaned: dict, *, limits: InputLimit
     """Python values for run() and a cleanup callable that deletes downloaded temp files; InputError on failure."""
     preparer = _Preparer(limits)
     out: dict[str, Any] = {}
-    try:
-        for name, value in cleaned.items():
-            spec = runner_info.input(name)
+    for name, value in cleaned.items():
+        spec = runner_info.input(name)
+        try:
             out[name] = preparer.value(spec, value) if spec is not None else value
-    except InputError:
-        preparer.cleanup()
-        raise
-    except OSError as err:
-        preparer.cleanup()
-        raise InputError(f"cannot store input file: {err}") from None
+        except InputError as err:
+            preparer.cleanup()
+            raise InputError(f"input {name}: {err}") from None
+        except ValueError as err:  # what URL parsing raises for a bad port or host ("http://h:99999/", "http://[::1/x")
+            preparer.cleanup()
+            raise InputError(f"input {name}: invalid URL {safe_url(str(value))!r}: {err}") from None
+        except OSError as err:
+            preparer.cleanup()
+            raise InputError(f"input {name}: cannot store the file: {err.strerror or err}") from None
     return out, preparer.cleanup
 

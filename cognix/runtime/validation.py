@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from typing import Any
 
@@ -26,9 +27,22 @@ _TYPE_CHECKS = {
 }
 
 
+_SHOWN_CHARS = 200  # a 20 MB bad value must not make a 20 MB reply
+_URI_SCHEMES = ("http://", "https://", "data:")
+ALLOW_LOCAL_PATHS = "COG_ALLOW_LOCAL_PATHS"  # "1": a Path/File input may name a file on the server, as upstream
+
+
 def _show(value: Any) -> str:
-    """A value as it appears in messages: compact JSON."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """A value as it appears in messages: compact JSON, cut after _SHOWN_CHARS characters."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text) <= _SHOWN_CHARS else f"{text[:_SHOWN_CHARS]}... ({len(text)} characters)"
+
+
+def _not_a_uri(value: Any, schema: dict[str, Any]) -> bool:
+    """A Path/File input (format: uri) that names no URL: upstream opens it as a path on the server's own disk
+    (`{"image": "/etc/passwd"}`), which clients must not be able to ask for unless the operator allows it."""
+    return (schema.get("format") == "uri" and isinstance(value, str) and not value.startswith(_URI_SCHEMES)
+            and os.environ.get(ALLOW_LOCAL_PATHS) != "1")
 
 
 def _mask_secrets(msg: str, value: Any, prop: dict[str, Any]) -> str:
@@ -113,6 +127,8 @@ def _errors_for(value: Any, schema: dict[str, Any], path: str) -> list[tuple[str
     if isinstance(expected, str) and expected in _TYPE_CHECKS and not _TYPE_CHECKS[expected](value):
         return [(path, f"{_show(value)} is not of type \"{expected}\"")]
     errors: list[tuple[str, str]] = []
+    if _not_a_uri(value, schema):
+        errors.append((path, f"{_show(value)} is not a URL (http://, https:// or data:)"))
     if "enum" in schema and not any(_same(value, option) for option in schema["enum"]):
         errors.append((path, f"{_show(value)} is not one of {_show(schema['enum'])}"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):

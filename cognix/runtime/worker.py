@@ -339,10 +339,10 @@ class Worker:
         }
         cleanup = None
         scope_token = None
-        try:
-            from cognix.runtime.encoding import encode_output
-            from cognix.runtime.files import InputLimits, prepare_inputs
+        from cognix.runtime.encoding import encode_output
+        from cognix.runtime.files import InputError, InputLimits, prepare_inputs
 
+        try:
             limits = InputLimits(
                 max_bytes=self.args.max_download_bytes,
                 timeout_s=self.args.download_timeout,
@@ -393,6 +393,10 @@ class Worker:
                 done["output"] = encode_output(result, upload=upload)
         except (asyncio.CancelledError, self.cancel_exc):
             done["status"] = "canceled"
+        except InputError as exc:  # the client's input, not the model: one line, no traceback through the runtime
+            done["status"] = "failed"
+            done["error"] = str(exc)
+            sys.stderr.write(f"{exc}\n")
         except BaseException as exc:  # noqa: BLE001 - a failing prediction never takes the worker down
             done["status"] = "failed"
             done["error"] = _error_text(exc)

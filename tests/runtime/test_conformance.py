@@ -445,8 +445,23 @@ def test_file_inputs_data_and_http_urls(start_server, sink: Sink) -> None:
 def test_private_urls_refused_by_default(
     basic_server: ServerProcess, sink: Sink
 ) -> None:
-    body = post(basic_server, {"input": {"file": sink.url + "/hello.txt"}}).json()
-    assert body["status"] == "failed" and body.get("error")
+    body = post(basic_server, {"input": {"file": sink.url + "/hello.txt?sig=SECRET"}}).json()
+    assert body["status"] == "failed" and body["error"].startswith("input file: refusing to download http://127.0.0.1")
+    assert "SECRET" not in body["error"]
+
+
+@pytest.mark.parametrize("url, says", [
+    ("data:text/plain;base64,%%%", "input file: invalid base64 in data URL"),
+    ("http://127.0.0.1:99999/x", "input file: "),
+    ("http://127.0.0.1:abc/x", "input file: invalid URL 'http://127.0.0.1:abc/x'"),
+    ("http://[::1/x", "input file: invalid URL"),
+])
+def test_a_failed_file_input_is_one_line(start_server, url: str, says: str) -> None:
+    server = start_server("basic", env={"COG_ALLOW_PRIVATE_URLS": "1"})
+    body = post(server, {"input": {"file": url}}).json()
+    assert body["status"] == "failed" and body["error"].startswith(says), body
+    assert "Traceback" not in body["logs"] and "worker.py" not in body["logs"], body["logs"]
+    assert body["logs"].strip().count("\n") == 0
 
 
 def test_file_outputs_data_urls(start_server) -> None:

@@ -64,7 +64,7 @@ def test_valid_input_gets_defaults(schema: dict) -> None:
 
 
 def test_missing_required(schema: dict) -> None:
-    _, errors = validate_input(schema, {"image": "x"})
+    _, errors = validate_input(schema, {"image": "https://example.invalid/x.png"})
     assert errors == [error("text", "Field required", "value_error.missing"),
                       error("tags", "Field required", "value_error.missing")]
 
@@ -147,3 +147,18 @@ def test_any_of_union() -> None:
 def test_secret_values_are_never_echoed(schema: dict) -> None:
     assert check(schema, token=31337) == [error("token", '"**********" is not of type "string"')]
     assert "31337" not in json.dumps(check(schema, token=31337))
+
+
+@pytest.mark.parametrize("value", ["/etc/passwd", "x.png", "file:///etc/passwd", "ftp://host/x"])
+def test_a_path_input_must_be_a_url(schema: dict, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # upstream opens such a value on the server's own disk
+    monkeypatch.delenv("COG_ALLOW_LOCAL_PATHS", raising=False)
+    assert check(schema, image=value) == [error("image", f'"{value}" is not a URL (http://, https:// or data:)')]
+    monkeypatch.setenv("COG_ALLOW_LOCAL_PATHS", "1")
+    assert check(schema, image=value) == []
+
+
+def test_a_long_bad_value_is_cut_in_the_message(schema: dict) -> None:
+    [problem] = check(schema, text="a" * 5_000_000)
+    assert len(problem["msg"]) < 400 and problem["msg"].endswith("is longer than 5 characters")
+    assert "(5000002 characters)" in problem["msg"]
