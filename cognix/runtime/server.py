@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import gc
+import html
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cognix.runtime.config import RuntimeConfig
@@ -551,6 +552,19 @@ def _is_http_url(value: object) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.netloc)
 
 
+def docs_page(schema: dict | None) -> str:
+    """/docs: the model's routes with their summaries, and a link to the OpenAPI document."""
+    title = html.escape(str(((schema or {}).get("info") or {}).get("title", "Cog")))
+    rows = []
+    for path, item in sorted(((schema or {}).get("paths") or {}).items()):
+        for method, op in sorted(item.items()):
+            summary = html.escape(str(op.get("summary", ""))) if isinstance(op, dict) else ""
+            rows.append(f"<tr><td>{method.upper()}</td><td><code>{html.escape(path)}</code></td><td>{summary}</td></tr>")
+    return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + title + " - API</title></head><body>"
+            f"<h1>{title}</h1><p>The OpenAPI document: <a href=\"/openapi.json\">/openapi.json</a></p>"
+            "<table><tr><th>Method</th><th>Path</th><th>Summary</th></tr>" + "".join(rows) + "</table></body></html>")
+
+
 def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
     """The starlette app and its runtime state; the worker starts with the app's lifespan."""
     rt = Runtime(cfg)
@@ -607,6 +621,10 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
                 {"error": "OpenAPI schema not available"}, status_code=503
             )
         return JSONResponse(rt.schema)
+
+    async def docs(request: Request) -> Response:
+        # upstream's FastAPI served Swagger UI from a CDN; a page of the routes and the schema's link needs none
+        return HTMLResponse(docs_page(rt.schema))
 
     async def shutdown(request: Request) -> Response:
         if rt.server is not None:
@@ -809,6 +827,7 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
         Route("/", index, methods=["GET"]),
         Route("/health-check", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", docs, methods=["GET"]),
         Route("/shutdown", shutdown, methods=["POST"]),
         Route("/predictions", create_predict, methods=["POST"]),
         Route("/predictions/{pid}", put_predict, methods=["PUT"]),

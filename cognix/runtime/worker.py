@@ -265,9 +265,9 @@ class Worker:
         for capture in self.router.captures:
             capture.drain()
         self.router.setup_phase = False
-        has_hc = any(
-            callable(getattr(r, "healthcheck", None)) for r in self.runners.values()
-        )
+        # the model's own healthcheck(), not the runner's wrapper (which every runner has): without one, the server
+        # answers health checks itself instead of asking the worker each time
+        has_hc = any(r.info.has_healthcheck for r in self.runners.values())
         gc.collect()
         gc.freeze()  # the model's weights and modules are long-lived: keep them out of every collection
         self.channel.emit(

@@ -596,6 +596,32 @@ def test_unhealthy_user_healthcheck(start_server) -> None:
     )
 
 
+def test_health_checks_ask_the_worker_only_for_a_user_healthcheck(start_server) -> None:
+    import os
+    import subprocess
+
+    server = start_server("basic")
+    children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "no worker process"
+    for pid in children:
+        os.kill(int(pid), signal.SIGSTOP)  # a worker that can't answer: the server must not need it
+    try:
+        started = time.monotonic()
+        health = server.client.get("/health-check").json()
+        assert health["status"] == "READY" and "user_healthcheck_error" not in health
+        assert time.monotonic() - started < 1.0
+    finally:
+        for pid in children:
+            os.kill(int(pid), signal.SIGCONT)
+
+
+def test_docs_is_served(basic_server: ServerProcess) -> None:
+    assert basic_server.client.get("/").json()["docs_url"] == "/docs"
+    page = basic_server.client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<a href="/openapi.json">' in page.text and "<code>/predictions</code>" in page.text
+
+
 def test_setup_timeout(start_server) -> None:
     server = start_server(
         "slowsetup", env={"COG_SETUP_TIMEOUT": "0.5"}, wait=("SETUP_FAILED",)
