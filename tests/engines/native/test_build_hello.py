@@ -17,7 +17,7 @@ from cognix.engines.native.build import build
 from cognix.errors import CognixError, LockError, StoreError
 from cognix.image.config import config_bytes, epoch
 from cognix.image.layers import layer_infos
-from cognix.lock import lock_model, write_lock
+from cognix.lock import Lock, lock_model, write_lock
 
 HELLO = Path(__file__).resolve().parents[3] / "examples" / "hello"
 pytestmark = pytest.mark.slow
@@ -68,8 +68,12 @@ def test_bad_inputs_leave_no_result(model: Path, tmp_path: Path, monkeypatch: py
     (broken / "cog.yaml").write_text((model / "cog.yaml").read_text())
     data = json.loads((model / "lock.json").read_text())
     wheel = data["cognix"]["wheels"][0]
-    wheel["sha256"] = "0" * 64  # what the index serves no longer matches the lock
+    wheel["sha256"] = "0" * 64
     (broken / "lock.json").write_text(json.dumps(data, sort_keys=True, indent=2) + "\n")
+    with pytest.raises(LockError, match="not as `cognix lock` wrote it"):  # a hand edit: refused before any download
+        build(broken)
+    # a lock as cognix writes it, but what the index serves no longer matches it
+    write_lock(broken, Lock.model_validate(data["cognix"]))
     with pytest.raises(StoreError, match="sha256 mismatch"):
         build(broken)
     assert not (broken / "result").exists()
