@@ -181,7 +181,8 @@ def _check_size_and_text(root: yaml.Node, source: Source) -> None:
             on_path.discard(id(node))
             continue
         if id(node) in on_path:
-            raise ConfigError([f"{source.filename}: invalid YAML: an alias refers to itself"], fix=_FIX)
+            raise ConfigError([f"{source.filename}: invalid YAML: an alias refers to itself"],
+                              fix=_FIX.replace("cog.yaml", source.filename))
         seen += 1
         if seen > MAX_CONFIG_VALUES:
             raise ConfigError([f"{source.filename}: its aliases (*name) expand to more than {MAX_CONFIG_VALUES} "

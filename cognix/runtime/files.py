@@ -259,14 +259,17 @@ def prepare_inputs(runner_info: RunnerInfo, cleaned: dict, *, limits: InputLimit
         spec = runner_info.input(name)
         try:
             out[name] = preparer.value(spec, value) if spec is not None else value
-        except InputError as err:
+        except (InputError, ValueError, OSError) as err:
             preparer.cleanup()
-            raise InputError(f"input {name}: {err}") from None
-        except ValueError as err:  # what URL parsing raises for a bad port or host ("http://h:99999/", "http://[::1/x")
-            preparer.cleanup()
-            raise InputError(f"input {name}: invalid URL {safe_url(str(value))!r}: {err}") from None
-        except OSError as err:
-            preparer.cleanup()
-            raise InputError(f"input {name}: cannot store the file: {err.strerror or err}") from None
+            raise InputError(f"input {name}: {_input_problem(value, err)}") from None
     return out, preparer.cleanup
+
+
+def _input_problem(value: Any, err: Exception) -> str:
+    if isinstance(err, InputError):
+        return str(err)
+    if isinstance(err, OSError):
+        return f"cannot store the file: {err.strerror or err}"
+    # a ValueError: what URL parsing raises for a bad port or host ("http://h:99999/", "http://[::1/x")
+    return f"invalid URL {safe_url(str(value))!r}: {err}"
 

@@ -654,14 +654,15 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
             )
         try:
             body = json.loads(body_bytes) if body_bytes.strip() else {}
-        except (ValueError, RecursionError) as exc:
-            reason = exc if isinstance(exc, ValueError) else f"nested deeper than {MAX_JSON_DEPTH} levels"
-            return PlainTextResponse(f"Failed to parse the request body as JSON: {reason}", status_code=400)
-        if _too_deep(body):
+            if _too_deep(body):
+                raise RecursionError
+        except RecursionError:  # json.loads itself gives up somewhat past 900 levels
             return PlainTextResponse(
                 f"Failed to parse the request body as JSON: nested deeper than {MAX_JSON_DEPTH} levels",
                 status_code=400,
             )
+        except ValueError as exc:
+            return PlainTextResponse(f"Failed to parse the request body as JSON: {exc}", status_code=400)
         if not isinstance(body, dict):
             return _invalid(["body"], "request body must be a JSON object", "type_error.dict")
         sse = _wants_sse(request)

@@ -91,8 +91,6 @@ def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
     return merge_layers(layers, max_layers)
 
 
-compact_json = jsontext.compact
-
 
 def image_env(config, *, gpu_lib_dirs: list[str] = ()) -> list[str]:
     env: dict[str, str] = {"PATH": DEFAULT_PATH, "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
@@ -121,7 +119,7 @@ def image_config(
     Cog release the runtime answers as (cognix's own version has a label of its own), run.cog.config is completed
     as Cog completes it (a GPU model's CUDA and cuDNN), run.cog.pip_freeze lists the image's Python packages."""
     labels = {
-        "run.cog.config": compact_json(cog_config_label(config, cuda=cuda, cudnn=cudnn)),
+        "run.cog.config": jsontext.compact(cog_config_label(config, cuda=cuda, cudnn=cudnn)),
         "run.cog.version": COG_VERSION,
         "run.cognix.version": __version__,
         "run.cog.has_init": "true",
@@ -129,7 +127,7 @@ def image_config(
         "org.opencontainers.image.created": created,
     }
     if schema is not None:
-        labels["run.cog.openapi_schema"] = compact_json(schema)
+        labels["run.cog.openapi_schema"] = jsontext.compact(schema)
     if pip_freeze:
         labels["run.cog.pip_freeze"] = pip_freeze
     if revision:

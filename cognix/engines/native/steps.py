@@ -13,10 +13,10 @@ from cognix.fileio import write_atomic
 from cognix.image.plan import Entry
 from cognix.store.cache import cache_dir
 from cognix.store.entries import entry_key, remove_tree
+from cognix.store.source import copy_source
 
 # bump when the schema file's bytes change for the same schema (2: UTF-8 kept, as the Nix engine writes it)
 SCHEMA_FILE_FORMAT = "2"
-from cognix.store.source import copy_source
 
 
 def _work_dir() -> Path:
