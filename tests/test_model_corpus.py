@@ -170,6 +170,20 @@ def _cli() -> list[str]:
 def _run(argv: list[str], *, timeout: float, env: dict[str, str] | None = None,
          cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run argv in its own process group; on timeout the whole group is killed (uv, bwrap and compilers too)."""
+    started = time.monotonic()
+    try:
+        return _run_group(argv, timeout=timeout, env=env, cwd=cwd)
+    finally:  # how long each step took: printed (pytest -s shows it) and in the report's line
+        step = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv[:2]))
+        _STEP_SECONDS.append((step, round(time.monotonic() - started, 1)))
+        print(f"corpus step {step!r}: {_STEP_SECONDS[-1][1]}s")
+
+
+_STEP_SECONDS: list[tuple[str, float]] = []  # the current case's steps, reset by each Report
+
+
+def _run_group(argv: list[str], *, timeout: float, env: dict[str, str] | None,
+               cwd: Path | None) -> subprocess.CompletedProcess[str]:
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -200,6 +214,7 @@ class Report:
 
     def __init__(self, name: str) -> None:
         self.name, self.reached, self.error = name, "none", ""
+        _STEP_SECONDS.clear()
 
     def fail(self, stage: str, message: str, detail: str = "") -> None:
         self.error = f"{stage}: {message}"
@@ -211,7 +226,8 @@ class Report:
         if path:
             with open(path, "a") as f:
                 f.write(json.dumps({"model": self.name, "expected": CORPUS[self.name]["stage"],
-                                    "reached": self.reached, "error": self.error}) + "\n")
+                                    "reached": self.reached, "error": self.error,
+                                    "steps": [list(s) for s in _STEP_SECONDS]}) + "\n")
 
 
 def _decoded(value: Any) -> Any:

@@ -72,8 +72,9 @@ def stream_docker_archive(
         got = write_layer(layer, sink, mtime)  # type: ignore[arg-type]
         if got != info:
             raise ImageError(
-                f"layer {info.diff_id} came out as {got.diff_id} ({got.size} bytes): its trees changed",
-                fix="store entries must not change after they are made; clear the layer cache and rebuild",
+                f"layer {info.diff_id} came out as {got.diff_id} ({got.size} bytes): its trees in the store "
+                "changed after the build",
+                fix="run `cognix build` again: it checks every stored tree and rebuilds one that changed",
             )
         sink.write(padding(info.size))
     for name, data in ((config_name, config), ("manifest.json", manifest)):

@@ -65,8 +65,8 @@ def write_blob(layer: Layer, mtime: int, out: BinaryIO, cache: LayerCache | None
     known = cache.get(key).get("diff_id")
     if known and known != info.diff_id:
         raise ImageError(
-            f"layer {info.diff_id} changed since its digest was cached ({known})",
-            fix="store entries must not change after they are made; clear the layer cache and rebuild",
+            f"layer {info.diff_id} changed since its digest was cached ({known}): its trees in the store changed",
+            fix="run `cognix build` again: it checks every stored tree and rebuilds one that changed",
         )
     cache.update(key, diff_id=info.diff_id, size=info.size, gzip={COMPRESSOR: {"digest": blob.digest, "size": blob.size}})
     return info, blob

@@ -9,6 +9,7 @@ the runner comes from cog.yaml in the working directory (`predict` or `run`, `tr
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import re
@@ -116,10 +117,21 @@ def serve(cfg: RuntimeConfig) -> int:
         def handle_exit(self, sig: int, frame) -> None:  # type: ignore[override]
             if sig == signal.SIGTERM and cfg.await_explicit_shutdown:
                 return  # only POST /shutdown or SIGINT stop the server
-            super().handle_exit(sig, frame)
-            captured = getattr(self, "_captured_signals", None)
-            if sig == signal.SIGTERM and captured and captured[-1] == sig:
-                captured.pop()  # uvicorn would re-raise it after the graceful stop: SIGTERM must exit 0
+            if rt.shutting_down or self.should_exit:
+                super().handle_exit(sig, frame)  # a second signal: stop now (SIGINT: uvicorn's force exit)
+                captured = getattr(self, "_captured_signals", None)
+                if sig == signal.SIGTERM and captured and captured[-1] == sig:
+                    captured.pop()  # uvicorn would re-raise it after the stop: SIGTERM must exit 0
+                return
+            # the handler runs in the loop's thread, between bytecodes (or while it waits in select): hand the
+            # drain to the loop, waking it up
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # not serving yet
+                super().handle_exit(sig, frame)
+                return
+            rt.shutting_down = True
+            loop.call_soon_threadsafe(rt.request_stop)
 
     logging.basicConfig(
         level=_log_level(), format="%(levelname)s %(name)s: %(message)s"
@@ -136,7 +148,8 @@ def serve(cfg: RuntimeConfig) -> int:
         lifespan="on",
         access_log=False,
         log_level="warning",
-        timeout_graceful_shutdown=int(cfg.shutdown_grace) or None,
+        # predictions are drained before uvicorn stops (Runtime.request_stop): what is left is sending responses
+        timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
     )
     server = Server(config)

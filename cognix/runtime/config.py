@@ -14,7 +14,8 @@ Environment variables (Cog's, plus cognix's own limits):
 - COGNIX_WEBHOOK_QUEUE_MAX (1000): pending webhook deliveries; beyond it non-terminal webhooks are dropped
   with a logged warning (terminal `completed` webhooks are always attempted).
 - COG_ALLOW_PRIVATE_URLS=1 (or --allow-private-urls): allow input URLs to loopback/link-local addresses.
-- COGNIX_SHUTDOWN_GRACE (30 s): on SIGTERM, how long running predictions may take to finish.
+- COGNIX_SHUTDOWN_GRACE (8 s): on SIGTERM, how long running predictions may take to finish (8 s: inside `docker
+  stop`'s default 10 s, so they are still answered as canceled before the SIGKILL).
 - COGNIX_WORKER_RESTARTS (3): consecutive worker restarts after crashes before health reports DEFUNCT.
 """
 
@@ -65,7 +66,7 @@ class RuntimeConfig:
     download_timeout: float = 60.0
     webhook_queue_max: int = 1000
     allow_private_urls: bool = False
-    shutdown_grace: float = 30.0
+    shutdown_grace: float = 8.0
     worker_restarts: int = 3
     cwd: str = field(default_factory=os.getcwd)
 
@@ -87,7 +88,7 @@ class RuntimeConfig:
             download_timeout=_float("COGNIX_DOWNLOAD_TIMEOUT", 60.0),
             webhook_queue_max=_int("COGNIX_WEBHOOK_QUEUE_MAX", 1000),
             allow_private_urls=_flag("COG_ALLOW_PRIVATE_URLS"),
-            shutdown_grace=_float("COGNIX_SHUTDOWN_GRACE", 30.0),
+            shutdown_grace=_float("COGNIX_SHUTDOWN_GRACE", 8.0),
             worker_restarts=_int("COGNIX_WORKER_RESTARTS", 3),
         )
 

@@ -9,6 +9,7 @@ import enum
 import io
 import mimetypes
 import os
+import re
 import sys
 import tempfile
 import types
@@ -48,6 +49,32 @@ def _stream_output(value: io.IOBase, upload: Callable[[Path], str] | None) -> st
     finally:
         path.unlink(missing_ok=True)
         os.rmdir(directory)
+
+
+_MKDTEMP_NAME = re.compile(r"tmp[a-z0-9_]{8}")
+
+
+def remove_sent_outputs(paths: Iterable[Path], since: float) -> None:
+    """Delete output files the prediction wrote in the temp directory, once their bytes are in the response
+    (data URL) or uploaded: a long-running container's /tmp would otherwise fill its disk.
+
+    Only files created during the prediction (ctime >= `since`) inside tempfile.gettempdir() go, so an asset
+    the model keeps (in /src, or made by setup()) survives; their directory goes too when it is a mkdtemp()
+    directory (tmpXXXXXXXX, directly in the temp directory) left empty."""
+    tmp = os.path.realpath(tempfile.gettempdir())
+    for path in set(paths):
+        real = os.path.realpath(path)
+        if os.path.commonpath([tmp, real]) != tmp or real == tmp:
+            continue
+        try:
+            if not os.path.isfile(real) or os.stat(real).st_ctime < since:
+                continue
+            os.unlink(real)
+            parent = os.path.dirname(real)
+            if os.path.dirname(parent) == tmp and _MKDTEMP_NAME.fullmatch(os.path.basename(parent)):
+                os.rmdir(parent)  # fails (kept) when anything else is in it
+        except OSError:
+            continue  # someone else's file, or already gone: nothing to clean
 
 
 def encode_output(value: Any, *, upload: Callable[[Path], str] | None = None) -> Any:

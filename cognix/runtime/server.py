@@ -229,9 +229,13 @@ class Runtime:
             user_agent=f"cognix/{RUNTIME_VERSION}",
         )
         self.server: Any = None  # uvicorn.Server, to stop on POST /shutdown
+        self._stopping: asyncio.Task | None = None
+        # SIGTERM's promise: running predictions get the grace, and the process is gone 1 s after it
+        self.exit_by: float | None = None
         self._setup_timer: asyncio.TimerHandle | None = None
         self._secrets: dict[str, set[str]] = {}
         self._validation: dict | None = None
+        self._served: tuple[dict | None, dict] | None = None
         self.k8s_ready_written = False
 
     # --- worker lifecycle --------------------------------------------------------------------------------------
@@ -395,6 +399,50 @@ class Runtime:
         if not pred.done.done():
             pred.done.set_result(None)
 
+    # --- shutdown ---------------------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """SIGTERM, SIGINT or POST /shutdown: drain, then let uvicorn close the connections and the lifespan."""
+        if self._stopping is None:
+            self.exit_by = time.monotonic() + self.cfg.shutdown_grace + 1.0
+            self._stopping = asyncio.get_running_loop().create_task(self._drain_then_stop())
+
+    async def _drain_then_stop(self) -> None:
+        await self.drain(self.cfg.shutdown_grace)
+        if self.server is not None:
+            self.server.should_exit = True
+
+    async def drain(self, grace: float, settle: float = 0.3) -> None:
+        """Take no new work; running predictions get `grace` seconds to finish, then are canceled.
+
+        A prediction the worker has not answered `settle` seconds after its cancel is ended as canceled here and
+        the worker killed (a predictor stuck in native code ignores the cancel signal): every waiting client,
+        SSE stream and webhook still gets the canceled prediction, and the exit stays within the grace."""
+        self.shutting_down = True
+        deadline = time.monotonic() + grace
+        while self.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if not self.inflight:
+            return
+        log.warning(
+            "shutdown grace (%ss) is over: canceling %d running prediction(s)", grace, len(self.inflight)
+        )
+        for pred in list(self.inflight.values()):
+            if self.worker is not None:
+                self.worker.send({"t": "cancel", "id": pred.id})
+        deadline = time.monotonic() + settle
+        while self.inflight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for pred in list(self.inflight.values()):
+            self.finish(pred, {"status": "canceled", "metrics": pred.metrics})
+        if self.worker is not None:
+            self.worker.kill()
+
+    def time_left(self, default: float) -> float:
+        """Seconds left for a shutdown step: `default`, or less when SIGTERM's deadline is nearer."""
+        if self.exit_by is None:
+            return default
+        return max(0.05, min(default, self.exit_by - time.monotonic() - 0.15))
+
     # --- helpers for handlers ----------------------------------------------------------------------------------
     def health_status(self) -> str:
         if self.state == "READY" and len(self.inflight) >= self.cfg.concurrency:
@@ -417,6 +465,14 @@ class Runtime:
                 "Healthcheck failed: user-defined healthcheck timed out after 5 seconds"
             )
         return None if msg.get("ok") else msg.get("error", "Healthcheck failed")
+
+    def served_schema(self) -> dict:
+        """GET /openapi.json: the bundled schema plus the routes and statuses it leaves out (made once per schema)."""
+        if self._served is None or self._served[0] is not self.schema:
+            from cognix.runtime.openapi_served import served_document
+
+            self._served = (self.schema, served_document(self.schema or {}))
+        return self._served[1]
 
     def validation_schema(self) -> dict:
         """The schema reduced to its input components with $refs already inlined (resolved once, not per request)."""
@@ -620,15 +676,14 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
             return JSONResponse(
                 {"error": "OpenAPI schema not available"}, status_code=503
             )
-        return JSONResponse(rt.schema)
+        return JSONResponse(rt.served_schema())
 
     async def docs(request: Request) -> Response:
         # upstream's FastAPI served Swagger UI from a CDN; a page of the routes and the schema's link needs none
         return HTMLResponse(docs_page(rt.schema))
 
     async def shutdown(request: Request) -> Response:
-        if rt.server is not None:
-            rt.server.should_exit = True
+        rt.request_stop()
         return JSONResponse({})
 
     async def create(request: LiteRequest, kind: str, path_id: str | None) -> Response:
@@ -813,15 +868,11 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
     async def lifespan(app: Starlette):
         await rt.start_worker()
         yield
-        rt.shutting_down = True
-        deadline = time.monotonic() + cfg.shutdown_grace
-        while rt.inflight and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        for pred in list(rt.inflight.values()):
-            rt.worker and rt.worker.send({"t": "cancel", "id": pred.id})
+        # normally drained already (request_stop); a no-op then
+        await rt.drain(rt.time_left(cfg.shutdown_grace))
         if rt.worker is not None:
-            await rt.worker.stop()
-        await rt.webhooks.drain(timeout=10.0)
+            await rt.worker.stop(timeout=rt.time_left(5.0) / 2)
+        await rt.webhooks.drain(timeout=rt.time_left(10.0))
         await rt.webhooks.aclose()
 
     routes = [

@@ -331,6 +331,8 @@ class Worker:
         if req.get("start", True):
             self.channel.emit({"t": "start", "id": pid})
         started = time.perf_counter()
+        started_wall = time.time() - 1.0  # ctime has the file system's granularity
+        produced: list[Path] = []
         done: dict[str, Any] = {
             "t": "done",
             "id": pid,
@@ -339,7 +341,7 @@ class Worker:
         }
         cleanup = None
         scope_token = None
-        from cognix.runtime.encoding import encode_output
+        from cognix.runtime.encoding import data_url, encode_output, remove_sent_outputs
         from cognix.runtime.files import InputError, InputLimits, prepare_inputs
 
         try:
@@ -348,7 +350,12 @@ class Worker:
                 timeout_s=self.args.download_timeout,
                 allow_private=self.args.allow_private_urls,
             )
-            upload = self._uploader(pid) if self.args.upload_url else None
+            send_file = self._uploader(pid) if self.args.upload_url else data_url
+
+            def upload(path: Path) -> str:
+                produced.append(path)  # removed once the done message carries it (remove_sent_outputs)
+                return send_file(path)
+
             scope_token = self._enter_scope(pid, req.get("context") or {})
             if pid in self.cancel_requested:
                 raise self.cancel_exc()
@@ -430,6 +437,7 @@ class Worker:
                 _forget_older(self.finished, now)
             self.tasks.pop(pid, None)
             self.channel.emit(done)
+            remove_sent_outputs(produced, since=started_wall)
 
     @staticmethod
     def run_inline(coro: Any) -> None:

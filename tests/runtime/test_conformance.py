@@ -478,6 +478,19 @@ def test_upload_url_keeps_order(start_server, sink: Sink) -> None:
     assert sink.uploads["thing0.txt"].startswith(b"content 0")
 
 
+@pytest.mark.parametrize("upload", [False, True])
+def test_output_files_removed_once_sent(start_server, sink: Sink, tmp_path, upload: bool) -> None:
+    """A long-running container's temp directory does not fill up: 20 predictions leave nothing behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    args = ["--upload-url", sink.url + "/upload"] if upload else []
+    server = start_server("files", env={"TMPDIR": str(temp)}, args=args)
+    for _ in range(20):
+        body = post(server, {"input": {"count": 2}}).json()
+        assert body["status"] == "succeeded" and len(body["output"]) == 2, body
+    assert sorted(p.name for p in temp.iterdir()) == []
+
+
 # --- training ----------------------------------------------------------------------------------------------------
 def test_training(start_server) -> None:
     server = start_server("trainer", env={"COG_TRAIN_TYPE_STUB": "predict.py:train"})
@@ -677,6 +690,54 @@ def test_sigterm_waits_for_sync_request(start_server) -> None:
     server.proc.send_signal(signal.SIGTERM)
     thread.join(20)
     assert result["body"]["output"] == "done"
+    assert server.proc.wait(20) == 0
+
+
+@pytest.mark.parametrize(
+    "text,how", [("slow", "sync"), ("stubborn", "sync"), ("slow", "webhook"), ("stubborn", "webhook")]
+)
+def test_sigterm_cancels_what_outlives_the_grace(start_server, sink: Sink, text: str, how: str) -> None:
+    """Past COGNIX_SHUTDOWN_GRACE running predictions are canceled: the sync client or the webhook gets the
+    canceled prediction (not a 500), even from a predictor that ignores the cancel; the process is gone within
+    grace + 1 s of the signal."""
+    grace = 1.0
+    server = start_server("basic", env={"COGNIX_SHUTDOWN_GRACE": str(grace)})
+    result: dict = {}
+    request = {"input": {"sleep": 8.0, "text": text}}
+
+    def run() -> None:
+        resp = post(server, request)
+        result["code"], result["body"] = resp.status_code, resp.json()
+
+    thread = threading.Thread(target=run)
+    if how == "sync":
+        thread.start()
+    else:
+        request.update(webhook=sink.url, webhook_events_filter=["completed"])
+        assert post(server, request, prefer="respond-async").status_code == 202
+    time.sleep(0.5)
+    signaled = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(20) == 0
+    took = time.monotonic() - signaled
+    assert grace <= took <= grace + 1.0, took
+    if how == "sync":
+        thread.join(5)
+        assert result["code"] == 200 and result["body"]["status"] == "canceled", result
+    else:
+        assert [h["status"] for h in sink.webhooks] == ["canceled"]
+    log = server.proc.stdout.read().decode()
+    assert "Traceback" not in log and "CancelledError" not in log, log
+
+
+def test_no_new_predictions_while_draining(start_server) -> None:
+    server = start_server("basic", env={"COGNIX_SHUTDOWN_GRACE": "5"})
+    post(server, {"input": {"sleep": 1.0}}, prefer="respond-async")
+    time.sleep(0.3)
+    server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.2)
+    resp = post(server, {"input": {}})
+    assert resp.status_code == 503 and "shutting down" in resp.json()["error"]
     assert server.proc.wait(20) == 0
 
 

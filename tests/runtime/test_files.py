@@ -231,3 +231,37 @@ def test_connect_time_guard_catches_rebinding(info: RunnerInfo, http_url: str, m
     monkeypatch.setattr("cognix.runtime.files.check_host", lambda url, allow_private: None)
     with pytest.raises(InputError, match="refusing to download"):
         prepare_inputs(info, {"image": f"{http_url}/dir/hello%20world.txt"}, limits=STRICT)
+
+
+def test_sent_outputs_removed_only_when_made_in_temp_during_the_prediction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+    import time
+
+    from cognix.runtime.encoding import remove_sent_outputs
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    kept_asset = tmp_path / "src" / "asset.png"  # the model's own file: outside the temp directory
+    kept_asset.parent.mkdir()
+    kept_asset.write_bytes(b"x")
+    old = temp / "from-setup.png"  # made before the prediction started
+    old.write_bytes(b"x")
+    since = time.time() + 0.5
+    time.sleep(0.6)
+    made_dir = Path(tempfile.mkdtemp())
+    out = made_dir / "out.png"
+    out.write_bytes(b"x")
+    shared = temp / "outputs"
+    shared.mkdir()
+    loose = shared / "a.png"
+    loose.write_bytes(b"x")
+    remove_sent_outputs([out, loose, kept_asset, old, temp / "missing.png"], since=since)
+    assert not out.exists() and not made_dir.exists()  # a mkdtemp() directory left empty goes with its file
+    assert not loose.exists() and shared.is_dir()  # any other directory stays: the model may write there again
+    assert kept_asset.exists() and old.exists()
+    assert sorted(os.listdir(temp)) == ["from-setup.png", "outputs"]
+

@@ -40,7 +40,11 @@ class Predictor(BasePredictor):
             raise ValueError("boom requested")
         deadline = time.time() + sleep
         while time.time() < deadline:
-            time.sleep(0.01)
+            try:
+                time.sleep(0.01)
+            except BaseException:
+                if text != "stubborn":  # "stubborn" ignores cancels, as a predictor stuck in native code would
+                    raise
         if file is not None:
             return "file:" + Path(file).read_text()
         if token is not None:
