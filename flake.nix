@@ -32,6 +32,25 @@
 
       app = program: { type = "app"; inherit program; };
 
+      # `nix develop .#NAME`: the model's Python env (its python, the locked wheels, cognix's runtime) and
+      # the cognix CLI on PATH, with the model's cognix.rootPackages. The CLI comes as a wrapper script: a
+      # Python application propagates nixpkgs' python3 and its packages, which would come before the
+      # model's interpreter on PATH and PYTHONPATH.
+      cliCommand = pkgs.writeShellScriptBin "cognix" ''
+        exec ${cognixCli}/bin/cognix "$@"
+      '';
+      devShell = name: img: pkgs.mkShell {
+        name = "cognix-${name}";
+        packages = [ img.pythonEnv cliCommand ] ++ img.config.cognix.rootPackages;
+      };
+      cliShell = pkgs.mkShell { name = "cognix"; packages = [ cliCommand ]; };
+      # one per model; `default`: the only model's, else the CLI alone (the original cognix's default)
+      devShells = built: builtins.mapAttrs devShell built // {
+        default = if builtins.length (builtins.attrNames built) == 1
+          then devShell (builtins.head (builtins.attrNames built)) (builtins.head (builtins.attrValues built))
+          else cliShell;
+      };
+
       # outputs for a flake whose models are { name = directory (relative to the flake: name); }
       cognixFlake = { self, ... }: models: cognixFlake' { inherit self; relPath = name: name; } models;
       cognixFlake' = { self, relPath }: models:
@@ -44,6 +63,7 @@
           packages.${system} = built // pkgs.lib.optionalAttrs single { default = builtins.head (builtins.attrValues built); };
           apps.${system} = { default = app "${cognixCli}/bin/cognix"; }
             // pkgs.lib.mapAttrs' (name: img: pkgs.lib.nameValuePair "${name}-push-weights" (app "${img.push-weights}/bin/push-weights-${name}")) built;
+          devShells.${system} = devShells built;
         };
     in
     {
@@ -65,6 +85,9 @@
         default = app "${cognixCli}/bin/cognix";
         cognix = app "${cognixCli}/bin/cognix";
       } // pkgs.lib.mapAttrs' (name: img: pkgs.lib.nameValuePair "${name}-push-weights" (app "${img.push-weights}/bin/push-weights-${name}")) images;
+
+      # the examples' shells, and the CLI alone as `default`
+      devShells.${system} = builtins.mapAttrs devShell images // { default = cliShell; };
 
       templates.default = {
         path = ./nix/template;

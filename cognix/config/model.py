@@ -6,8 +6,10 @@ Cog's own `weights` entries onto WeightSpec); `CogConfig.notices` has one locate
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from packaging.version import InvalidVersion, Version
@@ -32,7 +34,8 @@ from cognix.config.prepared import Ignored, MappedWeight
 
 # Every CPython minor some Cog release accepts (Cog: 3.8 and newer; 3.14 since its 2025 releases).
 SUPPORTED_PYTHON = ("3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
-DEFAULT_PYTHON = "3.13"
+# defaults.json is read by the Nix engine too (nix/modules/cog.nix, nix/lib/cog-config.nix): one default for both
+DEFAULT_PYTHON: str = json.loads((Path(__file__).parent / "defaults.json").read_text(encoding="utf-8"))["python_version"]
 MIN_SDK_VERSION = Version("0.16.0")
 
 _ENV_ITEM = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*")  # fullmatch: no newlines, as in Cog

@@ -16,7 +16,9 @@ in
       # the lock decides cuda when cog.yaml leaves it unset (derived from torch)
       cuda = mkDefault (target.cuda or (orNull build "cuda"));
       cudnn = mkDefault (target.cudnn or (orNull build "cudnn"));
-      python_version = mkDefault (target.python_version or build.python_version or "3.11");
+      # a lock always has target.python_version; the shared default is cog.yaml's (cognix/config/model.py)
+      python_version = mkDefault (target.python_version or build.python_version
+        or (builtins.fromJSON (builtins.readFile ../../cognix/config/defaults.json)).python_version);
       system_packages = mkDefault (build.system_packages or [ ]);
       python_packages = mkDefault (build.python_packages or [ ]);
       run = mkDefault (map (step: if builtins.isString step then { command = step; mounts = [ ]; } else step) (build.run or [ ]));

@@ -60,6 +60,8 @@ let
         # weights files arrive through their own layers (build) or at start (runtime), never via /src
         ++ weights.sourceIgnores weightSets;
       source = pkgs.nix-gitignore.gitignoreSourcePure ignores modelDir;
+      # SOURCE_DATE_EPOCH (through cognix.sourceDateEpoch): config `created`, its label, every file's mtime
+      time = (import ./source-date.nix).time cfg.cognix.sourceDateEpoch;
       imageConfig = import ./image-config.nix {
         inherit cog;
         environment = cfg.cognix.environment // lib.optionalAttrs (cudaLibs != [ ]) {
@@ -71,6 +73,7 @@ let
         title = cfg.cognix.name;
         runtimeVersion = (model.cognix.runtime or { }).version or "0.1.0";
         inherit (cfg.cognix) revision user;
+        inherit (time) created;
       };
       run = cog.build.run;
     in
@@ -78,6 +81,7 @@ let
     import ./image.nix { inherit (pkgs) runCommand jq nix runtimeShell skopeo; inherit (pkgs.dockerTools) streamLayeredImage; } {
       inherit (cfg.cognix) name maxLayers;
       inherit pythonEnv source;
+      inherit (time) epoch;
       config = imageConfig;
       contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages
         ++ weightLayers;

@@ -13,6 +13,7 @@
   title,
   revision ? null,
   user ? "cog",
+  # nix/lib/source-date.nix from SOURCE_DATE_EPOCH; unset: the native engine's DEFAULT_CREATED
   created ? "1970-01-01T00:00:01Z",
 }:
 let

@@ -27,6 +27,9 @@
   schemaEnv ? { },
   # the runtime weights manifest (nix/lib/weights.nix manifestFile), copied to /src/.cog/weights.json
   weightsManifest ? null,
+  # the image's time in whole seconds (nix/lib/source-date.nix epoch): config `created` and every
+  # file's mtime, as the native engine's SOURCE_DATE_EPOCH; 1 = 1970-01-01T00:00:01Z
+  epoch ? 1,
 }:
 let
   # room for the source/customisation layer, always last
@@ -44,6 +47,12 @@ let
 
   base = streamLayeredImage {
     inherit name tag contents config;
+    # at flake.lock's nixpkgs `created` is also every store layer file's mtime (later nixpkgs: `mtime`
+    # defaults to it)
+    created = (import ./source-date.nix).rfc3339 epoch;
+    # the source/customisation layer is tarred with --mtime @$SOURCE_DATE_EPOCH right after these
+    # commands, in their shell; stdenv would leave it at 315532800 (1980), not the image's time
+    fakeRootCommands = "SOURCE_DATE_EPOCH=${toString epoch}";
     # one layer per store path (nixpkgs' popularity order); cognix merges them below
     maxLayers = 100000;
     # the native engine's system files (cognix/store/system.py): users, nsswitch, world-writable dirs

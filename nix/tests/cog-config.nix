@@ -21,5 +21,8 @@ in
   (t.case "cpu: gpu false" { _default = false; } cpu.cog.build.gpu)
   (t.case "cpu: cuda null" { _default = null; } cpu.cog.build.cuda)
   (t.case "cpu: concurrency unset is null" { _default = null; } cpu.cog.concurrency.max)
+  (t.case "no python_version anywhere: the shared default (cognix/config/defaults.json)"
+    { _default = (builtins.fromJSON (builtins.readFile ../../cognix/config/defaults.json)).python_version; }
+    (import ../lib/cog-config.nix { inherit mkDefault; } { config = { }; }).cog.build.python_version)
   (t.case "run strings become steps" { _default = [ { command = "echo hi"; mounts = [ ]; } ]; } cpu.cog.build.run)
 ]

@@ -18,6 +18,10 @@ let
     schemaEnv = { COG_PREDICT_TYPE_STUB = "predict.py:Predictor"; };
   };
   base = img.env.passthru.base;
+  # the same image at SOURCE_DATE_EPOCH=1800000000 (nix/lib/default.nix passes the checked epoch)
+  later = (import ../lib/image.nix {
+    streamLayeredImage = t.recorder "streamLayeredImage"; inherit runCommand; jq = ""; nix = ""; runtimeShell = "";
+  } { name = "x"; pythonEnv = ""; source = ""; contents = [ ]; config = { }; maxLayers = 2; epoch = 1800000000; }).env.passthru.base;
   conf = img.env.passthru.conf;
   schema = img.env.passthru.schema;
 in
@@ -45,6 +49,10 @@ in
   (t.case "result offers load" true (t.hasInfix "load\\)" img.script))
   (t.case "result offers push via skopeo copy from a docker-archive (skopeo from PATH without nixpkgs')" true
     (t.contains "skopeo --insecure-policy copy \"\\$@\" \"docker-archive:\\$archive\" \"docker://\\$ref\"" img.script))
+  (t.case "default time: created 1970-01-01T00:00:01Z (also the store layers' mtime)" "1970-01-01T00:00:01Z" base.args.created)
+  (t.case "default time: the source layer's tar mtime is 1 too" "SOURCE_DATE_EPOCH=1" base.args.fakeRootCommands)
+  (t.case "an epoch sets created" "2027-01-15T08:00:00Z" later.args.created)
+  (t.case "an epoch sets the source layer's tar mtime" "SOURCE_DATE_EPOCH=1800000000" later.args.fakeRootCommands)
   (t.case "no weights manifest: none copied" false (t.contains "weights.json" base.args.extraCommands))
   (t.case "maxLayers 1 fails" true (t.fails (import ../lib/image.nix {
     streamLayeredImage = t.recorder "s"; inherit runCommand; jq = ""; nix = ""; runtimeShell = "";

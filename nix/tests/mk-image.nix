@@ -13,6 +13,9 @@ let
   d2nConfig = builtins.elemAt d2nModules 2;
   lockData = builtins.fromJSON (builtins.readFile ./fixtures/nix-model/lock.json);
   evalArgs = img.modules.args;
+  # the image at a given cognix.sourceDateEpoch (what SOURCE_DATE_EPOCH gives the option with --impure)
+  at = epoch: (cognixLib.mkCognixImage { modelDir = ./fixtures/nix-model; name = "nix-model"; modules = [ { cognix.sourceDateEpoch = epoch; } ]; }).env.passthru.base.args;
+  times = args: { inherit (args) created fakeRootCommands; label = args.config.Labels."org.opencontainers.image.created"; };
 in
 [
   (t.case "image name" "stream-nix-model" img.name)
@@ -51,5 +54,12 @@ in
   (t.case "modules: cog.yaml values as mkDefault" { _default = 4; } (builtins.elemAt evalArgs.modules 1).cog.concurrency.max)
   (t.case "modules: the model's default.nix is imported last" ./fixtures/nix-model/default.nix (builtins.elemAt evalArgs.modules 3))
   (t.case "modules: pkgs passed to default.nix" pkgs evalArgs.specialArgs.pkgs)
+  (t.case "default time: the native engine's 1970-01-01T00:00:01Z, label and layers alike"
+    { created = "1970-01-01T00:00:01Z"; label = "1970-01-01T00:00:01Z"; fakeRootCommands = "SOURCE_DATE_EPOCH=1"; } (times base))
+  (t.case "SOURCE_DATE_EPOCH=1700000000 (a string, as the environment gives it)"
+    { created = "2023-11-14T22:13:20Z"; label = "2023-11-14T22:13:20Z"; fakeRootCommands = "SOURCE_DATE_EPOCH=1700000000"; } (times (at "1700000000")))
+  (t.case "SOURCE_DATE_EPOCH=1800000000"
+    { created = "2027-01-15T08:00:00Z"; label = "2027-01-15T08:00:00Z"; fakeRootCommands = "SOURCE_DATE_EPOCH=1800000000"; } (times (at 1800000000)))
+  (t.case "a bad SOURCE_DATE_EPOCH fails the evaluation" true (t.fails (at "yesterday").created))
   (t.case "push-weights calls cognix weights push for the model dir" true (t.contains "weights push 'tests/nix-model' \"$@\"" img.push-weights.text))
 ]

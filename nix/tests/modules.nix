@@ -3,7 +3,7 @@
 let
   t = import ./lib.nix;
   types = {
-    bool = "bool"; str = "str"; anything = "anything"; package = "package";
+    bool = "bool"; str = "str"; int = "int"; anything = "anything"; package = "package";
     ints.positive = "positive int";
     nullOr = x: "null or ${x}";
     listOf = x: "list of ${x}";
@@ -35,6 +35,9 @@ in
   (t.case "concurrency: a positive int or unset" { type = "null or positive int"; default = null; } { inherit (cog.concurrency.max) type default; })
   (t.case "maxLayers defaults to 100" 100 cognix.maxLayers.default)
   (t.case "systemPackages maps names to packages" "attrs of package or list of package" cognix.systemPackages.type)
-  (t.case "cognix options" [ "cudaFromNixpkgs" "environment" "maxLayers" "name" "revision" "rootPackages" "sourceIgnores" "systemPackages" "user" ] (builtins.attrNames cognix))
+  (t.case "cognix options" [ "cudaFromNixpkgs" "environment" "maxLayers" "name" "revision" "rootPackages" "sourceDateEpoch" "sourceIgnores" "systemPackages" "user" ] (builtins.attrNames cognix))
+  (t.case "sourceDateEpoch: seconds as an int or the environment's string" "int or str" cognix.sourceDateEpoch.type)
+  (t.case "python_version defaults to the native engine's (cognix/config/defaults.json)"
+    (builtins.fromJSON (builtins.readFile ../../cognix/config/defaults.json)).python_version cog.build.python_version.default)
   (t.case "non-root user by default, as the native engine" "cog" cognix.user.default)
 ]

@@ -42,6 +42,9 @@ rec {
         cognix = {
           name = "nix-model"; maxLayers = 50; sourceIgnores = [ "*.ckpt" ]; environment = { }; systemPackages = { };
           rootPackages = [ (drv "ebsynth") ]; cudaFromNixpkgs = false; user = "cog"; revision = null;
+          # the one value the tests vary per image (nix/tests/mk-image.nix): a module's definition, else
+          # the option's default with SOURCE_DATE_EPOCH unset (so the suite does not depend on the shell's)
+          sourceDateEpoch = (m.merge args.modules).cognix.sourceDateEpoch or 1;
         };
       };
     };
@@ -70,6 +73,7 @@ rec {
     fetchurl = t.recorder "fetchurl";
     skopeo = drv "skopeo";
     writeShellScriptBin = name: text: drv name // { inherit text; };
+    mkShell = args: drv (args.name or "nix-shell") // { inherit args; };
     nix-gitignore.gitignoreSourcePure = ignores: dir: drv "source" // { inherit ignores dir; };
     jq = drv "jq";
     nix = drv "nix";

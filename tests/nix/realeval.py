@@ -144,7 +144,7 @@ class RealEval:
                  "--proc", "/proc", "--dev", "/dev", "--"]
         return args
 
-    def nix(self, *args: str, check: bool = True, timeout: int = 300) -> Result:
+    def nix(self, *args: str, check: bool = True, timeout: int = 300, env_extra: dict[str, str] | None = None) -> Result:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(self.work / "home"),
@@ -156,6 +156,7 @@ class RealEval:
                 "flake-registry =",
                 "sandbox = false",
             ]),
+            **(env_extra or {}),
         }
         proc = subprocess.run(
             [*self._sandbox(), NIX or "nix", *args],

@@ -116,3 +116,20 @@ def test_a_dream2nix_tree_other_than_the_pin_is_refused(ev: realeval.RealEval, t
     (tree / "modules" / "dream2nix" / "pip" / "default.nix").write_text("{ }\n")
     with pytest.raises(ValueError, match="but flake.lock pins dream2nix 4d441820e0d0916c97d7af6c4d4f6843d676e242"):
         realeval.check_pin(tree)
+
+
+def test_source_date_epoch_counts_with_impure_only(ev: realeval.RealEval) -> None:
+    """The real module system: cognix.sourceDateEpoch defaults to SOURCE_DATE_EPOCH where evaluation may read the
+    environment (--impure); a pure flake's getEnv gives "" and the image keeps 1970-01-01T00:00:01Z."""
+    apply = ('p: { epoch = p.config.cognix.sourceDateEpoch; inherit (p.base) created fakeRootCommands; '
+             # the conf's text names store paths: fromJSON wants it without their context
+             'label = (builtins.fromJSON (builtins.unsafeDiscardStringContext p.base.conf.text)).config.Labels."org.opencontainers.image.created"; }')
+
+    def times(*extra: str) -> dict:
+        args = ev.flake_args("eval", "--json", *extra, f"{ev.cognix}#packages.{SYSTEM}.hello", "--apply", apply)
+        return json.loads(ev.nix(*args, env_extra={"SOURCE_DATE_EPOCH": "1800000000"}).stdout)
+
+    assert times() == {"epoch": 1, "created": "1970-01-01T00:00:01Z", "label": "1970-01-01T00:00:01Z",
+                       "fakeRootCommands": "SOURCE_DATE_EPOCH=1"}
+    assert times("--impure") == {"epoch": "1800000000", "created": "2027-01-15T08:00:00Z", "label": "2027-01-15T08:00:00Z",
+                                 "fakeRootCommands": "SOURCE_DATE_EPOCH=1800000000"}

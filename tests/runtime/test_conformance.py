@@ -209,7 +209,8 @@ def test_webhook_filter_and_auth(start_server, sink: Sink) -> None:
 
 
 def test_webhook_urls_are_redacted_in_logs(start_server, sink: Sink) -> None:
-    server = start_server("basic", env={"COG_LOG_LEVEL": "debug"})
+    # a short grace: stop() then waits about 2 s, not 10, for the failing webhook's retries
+    server = start_server("basic", env={"COG_LOG_LEVEL": "debug", "COGNIX_SHUTDOWN_GRACE": "1"})
     hook = sink.url.replace("http://", "http://user:hunter2@") + "/hook?sig=SIGNATURE123"
     post(server, {"id": "r1", "input": {}, "webhook": hook}, prefer="respond-async")
     sink.wait_for(lambda w: any(h["status"] == "succeeded" for h in w))
@@ -480,14 +481,17 @@ def test_upload_url_keeps_order(start_server, sink: Sink) -> None:
 
 @pytest.mark.parametrize("upload", [False, True])
 def test_output_files_removed_once_sent(start_server, sink: Sink, tmp_path, upload: bool) -> None:
-    """A long-running container's temp directory does not fill up: 20 predictions leave nothing behind."""
+    """A long-running container's temp directory does not fill up: 8 predictions leave nothing behind."""
     temp = tmp_path / "tmp"
     temp.mkdir()
     args = ["--upload-url", sink.url + "/upload"] if upload else []
     server = start_server("files", env={"TMPDIR": str(temp)}, args=args)
-    for _ in range(20):
+    for _ in range(8):
         body = post(server, {"input": {"count": 2}}).json()
         assert body["status"] == "succeeded" and len(body["output"]) == 2, body
+    deadline = time.monotonic() + 5  # the worker removes them just after it sends the result, not before
+    while list(temp.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert sorted(p.name for p in temp.iterdir()) == []
 
 

@@ -157,13 +157,13 @@ let
     runtimeShell = "${pkgs.bash}/bin/bash";
     nix-gitignore.gitignoreSourcePure = patterns: src:
       lib.cleanSourceWith { inherit src; name = "source"; filter = _: _: true; } // { inherit patterns; };
-    dockerTools.streamLayeredImage = { name, tag ? null, contents ? [ ], config ? { }, maxLayers ? 100, extraCommands ? "", fakeRootCommands ? "", ... }:
+    dockerTools.streamLayeredImage = { name, tag ? null, contents ? [ ], config ? { }, maxLayers ? 100, extraCommands ? "", fakeRootCommands ? "", created ? "1970-01-01T00:00:01Z", ... }:
       let
-        conf = writeText "${name}-conf.json" (builtins.toJSON { inherit config maxLayers; contents = map toString (lib.toList contents); });
+        conf = writeText "${name}-conf.json" (builtins.toJSON { inherit config maxLayers created; contents = map toString (lib.toList contents); });
       in
       mkDerivation {
         name = "stream-${name}";
-        inherit conf extraCommands fakeRootCommands;
+        inherit conf created extraCommands fakeRootCommands;
         passthru = { imageName = lib.toLower name; imageTag = if tag == null then "stand-in" else tag; isExe = true; inherit conf; };
       };
     pythonManylinuxPackages = { manylinux1 = simple "manylinux1"; manylinux2010 = simple "manylinux2010"; manylinux2014 = simple "manylinux2014"; };
