@@ -22,10 +22,12 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 import urllib.parse
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,11 +177,17 @@ def _run(argv: list[str], *, timeout: float, env: dict[str, str] | None = None,
         return _run_group(argv, timeout=timeout, env=env, cwd=cwd)
     finally:  # how long each step took: printed (pytest -s shows it) and in the report's line
         step = " ".join(Path(a).name if i == 0 else a for i, a in enumerate(argv[:2]))
-        _STEP_SECONDS.append((step, round(time.monotonic() - started, 1)))
-        print(f"corpus step {step!r}: {_STEP_SECONDS[-1][1]}s")
+        _steps().append((step, round(time.monotonic() - started, 1)))
+        print(f"corpus step {step!r}: {_steps()[-1][1]}s")
 
 
-_STEP_SECONDS: list[tuple[str, float]] = []  # the current case's steps, reset by each Report
+_CASE = threading.local()  # the steps of the case this thread runs (cases run side by side: see corpus_runs)
+
+
+def _steps() -> list[tuple[str, float]]:
+    if not hasattr(_CASE, "steps"):
+        _CASE.steps = []
+    return _CASE.steps
 
 
 def _run_group(argv: list[str], *, timeout: float, env: dict[str, str] | None,
@@ -214,7 +222,7 @@ class Report:
 
     def __init__(self, name: str) -> None:
         self.name, self.reached, self.error = name, "none", ""
-        _STEP_SECONDS.clear()
+        _CASE.steps = []
 
     def fail(self, stage: str, message: str, detail: str = "") -> None:
         self.error = f"{stage}: {message}"
@@ -227,7 +235,7 @@ class Report:
             with open(path, "a") as f:
                 f.write(json.dumps({"model": self.name, "expected": CORPUS[self.name]["stage"],
                                     "reached": self.reached, "error": self.error,
-                                    "steps": [list(s) for s in _STEP_SECONDS]}) + "\n")
+                                    "steps": [list(s) for s in _steps()]}) + "\n")
 
 
 def _decoded(value: Any) -> Any:
@@ -287,16 +295,37 @@ def _expected_stage(name: str, spec: dict[str, Any], standalone: Standalone) -> 
     return stage
 
 
+def _case(name: str, cache: str, standalone: Standalone, tmp_path: Path) -> None:
+    report = Report(name)
+    try:
+        _exercise(name, CORPUS[name], cache, standalone, tmp_path, report)
+    finally:
+        report.write()
+
+
+@pytest.fixture(scope="module")
+def corpus_runs(request: pytest.FixtureRequest, corpus_cache: str, standalone: Standalone,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Future[None]]]:
+    """The selected cases, started together and run COGNIX_CORPUS_JOBS (default 2) at a time: a case spends most
+    of its time on downloads, docker and waiting for a container, so two side by side take about half the wall time
+    (builds on one shared cache are safe: cognix's store takes concurrent builds). Each test_model waits for its own
+    case, so failures, skips and timings stay per case."""
+    names = [item.callspec.params["name"] for item in request.session.items
+             if getattr(item, "originalname", "") == "test_model" and hasattr(item, "callspec")]
+    jobs = max(1, int(os.environ.get("COGNIX_CORPUS_JOBS", "2")))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {name: pool.submit(_case, name, corpus_cache, standalone, tmp_path_factory.mktemp(name))
+                   for name in names}
+        yield futures
+        for future in futures.values():
+            future.cancel()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(sum(TIMEOUT.values()) + 120)
 @pytest.mark.parametrize("name", NAMES)
-def test_model(name: str, corpus_cache: str, standalone: Standalone, tmp_path: Path) -> None:
-    spec = CORPUS[name]
-    report = Report(name)
-    try:
-        _exercise(name, spec, corpus_cache, standalone, tmp_path, report)
-    finally:
-        report.write()
+def test_model(name: str, corpus_runs: dict[str, Future[None]]) -> None:
+    corpus_runs[name].result()  # re-raises the case's failure or skip here
 
 
 def _exercise(name: str, spec: dict[str, Any], cache: str, standalone: Standalone, tmp_path: Path,

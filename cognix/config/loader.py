@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from cognix.config.model import (
     RunStep,
     WeightSpec,
 )
+from cognix.config.yaml_bounds import FIX as _FIX
+from cognix.config.yaml_bounds import MERGE_TAG, BoundedLoader, check_nodes, mark_of, read_text
 from cognix.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
@@ -62,14 +65,13 @@ def format_path(path: KeyPath) -> str:
     """("build", "run", 0, "command") -> "build.run[0].command"."""
     text = ""
     for part in path:
+        if isinstance(part, str) and not part.isprintable():
+            part = repr(part)  # a BOM or a zero-width space in a key would print as nothing: show it
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
 
-_FIX = "edit cog.yaml: each line above names the place and the problem"
-MAX_CONFIG_BYTES = 128 << 10  # real ones are a few KiB; YAML parsing (pure Python) takes ~30 ms per KiB
-MAX_CONFIG_VALUES = 100_000  # values (keys, items, scalars) once aliases are expanded
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls and DEL, not tab/newline/CR
+MAX_PROBLEMS = 100  # listed; the rest counted in one line
 
 
 def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
@@ -83,48 +85,25 @@ def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
         )
     fix = _FIX.replace("cog.yaml", filename)
     source = Source(filename)
-    try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError([f"{filename}: the file is {size} bytes; a cog.yaml may be at most "
-                               f"{MAX_CONFIG_BYTES // 1024} KiB"], fix="keep data (weights, long prompts, lists of "
-                              "files) in files of their own and name them from cog.yaml")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError([f"{filename}: cannot read the file ({err.__class__.__name__})"], fix=fix) from None
-
+    text = read_text(path, filename, fix)
     problems: list[tuple[tuple[int, int], str]] = []
-    try:
-        data = _parse(text, source, problems)
-    except RecursionError:
-        raise ConfigError([f"{filename}: invalid YAML: an alias refers to itself"], fix=fix) from None
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
-        what = err.problem or err.context or "invalid YAML"
-        raise ConfigError([f"{where}: invalid YAML: {what}"], fix=fix) from None
-    except yaml.reader.ReaderError as err:
-        line = text[: err.position].count("\n") + 1
-        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
-        what = f"unacceptable character #x{err.character:04x}" if isinstance(err.character, int) else err.reason
-        raise ConfigError([f"{filename}:{line}:{column}: invalid YAML: {what}"], fix=fix) from None
-    except yaml.YAMLError as err:
-        raise ConfigError([f"{filename}: invalid YAML: {str(err).splitlines()[0]}"], fix=fix) from None
+    data = _parse_located(text, source, problems, fix)
 
     if not isinstance(data, dict):
         problem = source.problem((), "expected a mapping of keys (build, predict, ...) at the top level")
         raise ConfigError([problem], fix=fix)
 
     config: CogConfig | None = None
+    found: list[tuple[tuple[int, int], str | Callable[[], str]]] = list(problems)
     try:
         config = CogConfig.model_validate(data, context={"model_dir": model_dir})
     except ValidationError as err:
         for e in err.errors():
             loc = tuple(e["loc"])
             at_key = e["type"] in ("extra_forbidden", "cognix", "missing")
-            problems.append((_sort_key(source, loc, at_key), source.problem(loc, _message(loc, e), at_key=at_key)))
-
-    lines = [p for _, p in sorted(problems, key=lambda item: item[0])]
+            # formatted only if listed: a few aliases can stand for 100000 wrong values
+            found.append((_sort_key(source, loc, at_key), partial(_format, source, loc, e, at_key)))
+    lines = _listed(found, filename)
     if config is not None:
         config._source = source
         # Surface unreadable requirements files and bad requirement lines now, not at lock time.
@@ -140,6 +119,43 @@ def load_config(model_dir: Path, filename: str = "cog.yaml") -> CogConfig:
     return config
 
 
+def _format(source: Source, loc: KeyPath, e: Any, at_key: bool) -> str:
+    return source.problem(loc, _message(loc, e), at_key=at_key)
+
+
+def _listed(found: list[tuple[tuple[int, int], str | Callable[[], str]]], filename: str) -> list[str]:
+    """The problems in file order, each once (an alias repeats some), at most MAX_PROBLEMS of them."""
+    lines: dict[str, None] = {}
+    ordered = sorted(found, key=lambda item: item[0])
+    for n, (_, problem) in enumerate(ordered):
+        if len(lines) == MAX_PROBLEMS:
+            lines[f"{filename}: and {len(ordered) - n} more problems"] = None
+            break
+        lines[problem if isinstance(problem, str) else problem()] = None
+    return list(lines)
+
+
+def _parse_located(text: str, source: Source, problems: list, fix: str) -> Any:
+    """_parse, its YAML errors as one located problem each."""
+    filename = source.filename
+    try:
+        return _parse(text, source, problems)
+    except RecursionError:  # a safety net: MAX_CONFIG_DEPTH stops nesting before Python's stack runs out
+        raise ConfigError([f"{filename}: nested too deeply"], fix=fix) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"{filename}:{mark.line + 1}:{mark.column + 1}" if mark else filename
+        what = err.problem or err.context or "invalid YAML"
+        raise ConfigError([f"{where}: invalid YAML: {what}"], fix=fix) from None
+    except yaml.reader.ReaderError as err:
+        line = text[: err.position].count("\n") + 1
+        column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+        what = f"unacceptable character #x{err.character:04x}" if isinstance(err.character, int) else err.reason
+        raise ConfigError([f"{filename}:{line}:{column}: invalid YAML: {what}"], fix=fix) from None
+    except yaml.YAMLError as err:
+        raise ConfigError([f"{filename}: invalid YAML: {str(err).splitlines()[0]}"], fix=fix) from None
+
+
 def _sort_key(source: Source, path: KeyPath, at_key: bool) -> tuple[int, int]:
     where = source.locate(path, at_key=at_key).split(":")
     return (int(where[1]), int(where[2])) if len(where) == 3 else (0, 0)
@@ -147,16 +163,16 @@ def _sort_key(source: Source, path: KeyPath, at_key: bool) -> tuple[int, int]:
 
 def _parse(text: str, source: Source, problems: list[tuple[tuple[int, int], str]]) -> Any:
     """YAML -> plain data, recording each key path's position and duplicate keys."""
-    loader = yaml.SafeLoader(text)
+    loader = BoundedLoader(text, source)
     try:
         node = loader.get_single_node()
         if node is None:
             return {}
-        _check_size_and_text(node, source)
+        check_nodes(node, loader)
+        _walk(node, (), None, source, problems)  # before construction merges `<<: *base` keys into the mappings
         data = loader.construct_document(node)
     finally:
         loader.dispose()
-    _walk(node, (), None, source, problems)
     data = _string_keys(data)
     build = data.get("build") if isinstance(data, dict) else None
     if isinstance(build, dict) and isinstance(node, yaml.MappingNode):
@@ -166,38 +182,6 @@ def _parse(text: str, source: Source, problems: list[tuple[tuple[int, int], str]
             if isinstance(value, yaml.ScalarNode) and value.tag.endswith((":int", ":float")):
                 build[key] = value.value
     return data
-
-
-def _check_size_and_text(root: yaml.Node, source: Source) -> None:
-    """Refuse, before anything walks the data, a document whose aliases expand past MAX_CONFIG_VALUES values (an
-    alias bomb: a few lines that stand for billions) and text with control characters (a NUL in a command or an
-    environment value cannot reach a process). Iterative: the walk itself must stay bounded."""
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    on_path: set[int] = set()  # the nodes being walked, to tell an alias that contains itself
-    seen = 0
-    while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            on_path.discard(id(node))
-            continue
-        if id(node) in on_path:
-            raise ConfigError([f"{source.filename}: invalid YAML: an alias refers to itself"],
-                              fix=_FIX.replace("cog.yaml", source.filename))
-        seen += 1
-        if seen > MAX_CONFIG_VALUES:
-            raise ConfigError([f"{source.filename}: its aliases (*name) expand to more than {MAX_CONFIG_VALUES} "
-                               "values"], fix="write the values out, or use fewer, smaller aliases")
-        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            on_path.add(id(node))
-            stack.append((node, True))
-            children = [part for pair in node.value for part in pair] if isinstance(node, yaml.MappingNode) \
-                else node.value
-            stack.extend((child, False) for child in children)
-        elif isinstance(node, yaml.ScalarNode) and (bad := _CONTROL.search(node.value)):
-            line, column = _mark(node.start_mark)
-            raise ConfigError([f"{source.filename}:{line}:{column}: control character "
-                               f"U+{ord(bad.group()):04X} in {node.value[:40]!r}"],
-                              fix="remove it: commands, paths and environment values cannot hold control characters")
 
 
 def _string_keys(data: Any) -> Any:
@@ -219,27 +203,36 @@ def _child(node: yaml.Node, key: str) -> yaml.Node | None:
     return found
 
 
-def _mark(mark: yaml.Mark) -> tuple[int, int]:
-    return (mark.line + 1, mark.column + 1)
-
-
 def _walk(node: yaml.Node, path: KeyPath, key: yaml.Node | None, source: Source, problems: list) -> None:
-    source.positions[path] = Position(_mark(key.start_mark) if key is not None else None, _mark(node.start_mark))
+    source.positions[path] = Position(mark_of(key.start_mark) if key is not None else None, mark_of(node.start_mark))
     if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for k, v in node.value:
-            name = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
-            if name == "<<":
-                continue  # merge keys: the merged keys are validated through the data
-            if name in seen:
-                pos = _mark(k.start_mark)
-                where = f"{source.filename}:{pos[0]}:{pos[1]}"
-                problems.append((pos, f"{where}: {format_path((*path, name))}: duplicate key"))
-            seen.add(name)
-            _walk(v, (*path, name), k, source, problems)
+        _walk_pairs(node, path, source, problems, duplicates=True)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, (*path, i), None, source, problems)
+
+
+def _walk_pairs(node: yaml.MappingNode, path: KeyPath, source: Source, problems: list, *, duplicates: bool) -> None:
+    """A mapping's keys. The mappings a merge key (`<<: *base`) brings come first, so the keys written beside it
+    take their place (and are no duplicates: overriding them is what `<<` is for)."""
+    own = []
+    for k, v in node.value:
+        if k.tag != MERGE_TAG:
+            own.append((k, v))
+            continue
+        merged = v.value if isinstance(v, yaml.SequenceNode) else [v]
+        for mapping in reversed(merged):  # the first one listed wins, as PyYAML merges them
+            if isinstance(mapping, yaml.MappingNode):
+                _walk_pairs(mapping, path, source, problems, duplicates=False)
+    seen: set[str] = set()
+    for k, v in own:
+        name = str(k.value) if isinstance(k, yaml.ScalarNode) else "?"
+        if duplicates and name in seen:
+            pos = mark_of(k.start_mark)
+            where = f"{source.filename}:{pos[0]}:{pos[1]}"
+            problems.append((pos, f"{where}: {format_path((*path, name))}: duplicate key"))
+        seen.add(name)
+        _walk(v, (*path, name), k, source, problems)
 
 
 def _describe(value: Any) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,8 @@ _PER_REQUIREMENT = re.compile(r"\s+--(hash|config-settings|global-option|install
 # Index options written after a requirement on its line ("torch==1.11.0 --extra-index-url=URL", as Cog models do in
 # python_packages): Cog splits them off and honours them (pip would silently ignore them there).
 _INLINE_INDEX = re.compile(r"\s+(--extra-index-url|--index-url|-i|--find-links|-f)(?:=|\s+)(\S+)")
+# pip-compile's output with every hash is at most a few hundred KiB; this only bounds what a wrong name reads.
+MAX_REQUIREMENTS_BYTES = 8 << 20
 _ARCHIVE = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 # Option spellings -> what they mean; values are taken as `-i URL`, `-iURL`, `--index-url URL`, `--index-url=URL`.
 _VALUE_OPTIONS = {
@@ -120,22 +123,48 @@ class _Collector:
 
     def read_file(self, path: Path, where: str, what: str, stack: tuple[Path, ...]) -> None:
         """Read a requirements file; problems reading it are located at `where` (the line that names it)."""
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError, ValueError) as err:  # a name too long, a loop of links (3.11), a NUL
+            self.problems.append(f"{where}: {what}: cannot read {self.display(path)!r}: {err.__class__.__name__}")
+            return
         if resolved in stack:
             self.problems.append(f"{where}: {what}: includes itself (through {self.display(stack[-1])})")
             return
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            self.problems.append(f"{where}: {what}: cannot read {self.display(path)!r}: no such file")
-            return
-        except (OSError, UnicodeDecodeError) as err:
-            self.problems.append(f"{where}: {what}: cannot read {self.display(path)!r}: {err.__class__.__name__}")
+        text = self._text(path, f"{where}: {what}: cannot read {self.display(path)!r}")
+        if text is None:
             return
         name = self.display(path)
         for number, line in _logical_lines(text):
             column = len(line) - len(line.lstrip()) + 1
             self.add_line(line, f"{name}:{number}:{column}", path.parent, (*stack, resolved))
+
+    def _text(self, path: Path, cannot: str) -> str | None:
+        """A requirements file's text, or None with the problem recorded. Only a regular file, and a bounded one:
+        a FIFO or /dev/zero named here would never finish reading."""
+        try:
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                self.problems.append(f"{cannot}: not a regular file")
+                return None
+            if info.st_size > MAX_REQUIREMENTS_BYTES:
+                self.problems.append(f"{cannot}: it is {info.st_size} bytes; a requirements file may be at most "
+                                     f"{MAX_REQUIREMENTS_BYTES >> 20} MiB")
+                return None
+            with path.open("rb") as file:
+                return file.read(MAX_REQUIREMENTS_BYTES).decode("utf-8")
+        except FileNotFoundError:
+            self.problems.append(f"{cannot}: no such file")
+        except (OSError, ValueError) as err:  # ValueError: a NUL in the name, or not UTF-8
+            self.problems.append(f"{cannot}: {err.__class__.__name__}")
+        return None
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long: read_file says so
+        return False
 
 
 def _append_unique(items: list[str], value: str) -> None:
@@ -188,7 +217,7 @@ def requirements_of(model_dir: Path, config: CogConfig) -> Requirements:
         path = ("build", "python_requirements")
         where = f"{source.locate(path)}: {format_path(path)}"
         target = model_dir / build.python_requirements
-        if target.is_dir():
+        if _is_dir(target):
             collector.problems.append(f"{where}: {build.python_requirements!r} is a directory, not a requirements file")
         else:
             collector.read_file(target, source.locate(path), format_path(path), ())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+import re
 from collections import Counter
 from typing import Any
 
@@ -19,6 +20,7 @@ from cognix.lock.model import Lock
 CONTENT_KEY = "contentHash"
 _SIGNED = ("cognix", "fetchPipMetadata", "invalidationHash")  # every other top-level key of lock.json
 _MAX_LISTED = 3
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def content_hash(doc: dict[str, Any]) -> str:
@@ -51,10 +53,13 @@ def _wheel_problems(lock: Lock) -> list[str]:
     problems = []
     if dup := _duplicates([w.name for w in lock.wheels]):
         problems.append(f"wheels locked twice: {_listed(dup)}")
+    if dup := _duplicates([f"{w.name}=={w.version}" for w in lock.build_wheels]):
+        problems.append(f"build wheels locked twice: {_listed(dup)}")
     names = {w.name for w in lock.wheels}
     for wheel in lock.wheels:
         if missing := sorted(set(wheel.dependencies) - names):
             problems.append(f"{wheel.name} {wheel.version} requires {_listed(missing)}, which the lock does not have")
+    for wheel in lock.wheels + lock.build_wheels:  # the store keeps each file under its name: build wheels too
         files = [wheel.filename] + ([wheel.sdist.filename] if wheel.sdist else [])
         if bad := [f for f in files if not _bare_name(f)]:
             problems.append(f"{wheel.name}'s file name {bad[0]!r} is not a plain file name")
@@ -63,8 +68,9 @@ def _wheel_problems(lock: Lock) -> list[str]:
 
 def _deb_problems(lock: Lock) -> list[str]:
     problems = []
-    if dup := _duplicates([d.package for d in lock.debs]):
-        problems.append(f".debs locked twice: {_listed(dup)}")
+    for kind, debs in (("", lock.debs), ("build ", lock.build_debs)):
+        if dup := _duplicates([d.package for d in debs]):
+            problems.append(f"{kind}.debs locked twice: {_listed(dup)}")
     packages = {d.package for d in lock.debs} | {d.package for d in lock.build_debs}
     for deb in lock.debs + lock.build_debs:
         if _outside(deb.filename):
@@ -72,6 +78,11 @@ def _deb_problems(lock: Lock) -> list[str]:
         if missing := sorted(set(deb.depends) - packages):
             problems.append(f"{deb.package} {deb.version} depends on {_listed(missing)}, which the lock does not have")
     return problems
+
+
+def _local_outside(source: str) -> bool:
+    """A weights source that is a path (no URL scheme) leaving the model directory: a build reads it from there."""
+    return not _SCHEME.match(source) and source != "." and _outside(source)
 
 
 def _other_problems(lock: Lock) -> list[str]:
@@ -83,6 +94,8 @@ def _other_problems(lock: Lock) -> list[str]:
             problems.append(f"weights destination {ws.dest!r} is not a path under /src")
         if bad := [f.path for f in ws.files if _outside(f.path)]:
             problems.append(f"weights under {ws.dest} name a path that leaves it: {bad[0]!r}")
+        if bad := [s for s in [ws.src, *(f.source for f in ws.files)] if _local_outside(s)]:
+            problems.append(f"weights under {ws.dest} are read from {bad[0]!r}, outside the model directory")
     return problems
 
 
@@ -90,6 +103,8 @@ def problems(doc: dict[str, Any], lock: Lock, pip_metadata: dict[str, Any]) -> l
     """What is wrong with a parsed lock.json (`doc`, its cognix section validated as `lock`, and the
     fetchPipMetadata that section implies); empty for every lock `cognix lock` writes."""
     found = _wheel_problems(lock) + _deb_problems(lock) + _other_problems(lock)
+    if extra := sorted(set(doc) - {*_SIGNED, CONTENT_KEY}):  # unsigned: it could say anything to another reader
+        found.append(f"it has a key cognix does not write: {_listed([repr(k) for k in extra])}")
     if doc.get("fetchPipMetadata") != pip_metadata:
         theirs = doc.get("fetchPipMetadata") if isinstance(doc.get("fetchPipMetadata"), dict) else {}
         sources = theirs.get("sources") if isinstance(theirs.get("sources"), dict) else {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
@@ -180,7 +181,7 @@ def _lock_weights(config: Any, model_dir: Path, progress: Progress) -> list[Weig
 def _previous_lock(model_dir: Path) -> Lock | None:
     """The existing lock.json even if stale (weights reuse its hashes), or None."""
     try:
-        data = json.loads((model_dir / LOCK_FILE).read_text(encoding="utf-8"))
+        data = lock_document((model_dir / LOCK_FILE).read_text(encoding="utf-8"))
         lock = Lock.model_validate(data["cognix"])
     except (OSError, ValueError, KeyError, TypeError, ValidationError):
         return None
@@ -228,22 +229,100 @@ def read_lock(model_dir: Path) -> Lock:
     if not path.is_file():
         raise LockError(f"no {LOCK_FILE} in {model_dir}", fix="run `cognix lock` to create it")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        lock = Lock.model_validate(data["cognix"])
-        declared = data["invalidationHash"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        data = lock_document(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
         detail = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise LockError(f"{LOCK_FILE} is malformed ({detail})", where=str(path), fix=REFRESH) from None
-    if lock.format != LOCK_FORMAT_VERSION:
-        raise LockError(f"{LOCK_FILE} has format {lock.format}, this cognix reads {LOCK_FORMAT_VERSION}",
-                        where=str(path), fix=REFRESH)
-    if declared != lock.input_hash:
-        raise LockError(f"{LOCK_FILE} is malformed (invalidationHash differs from cognix.input_hash)",
-                        where=str(path), fix=REFRESH)
+        raise _malformed(path, detail) from None
+    lock = _validated(path, data)
+    if data.get("invalidationHash") != lock.input_hash:
+        raise _malformed(path, "invalidationHash differs from cognix.input_hash")
     if found := integrity.problems(data, lock, fetch_pip_metadata(lock)):
         raise LockError(f"{LOCK_FILE} is not as `cognix lock` wrote it: " + "; ".join(found), where=str(path),
                         fix="run `cognix lock` to write it again (edit cog.yaml or the requirements, never lock.json)")
     return lock
+
+
+def _malformed(path: Path, detail: str) -> LockError:
+    return LockError(f"{LOCK_FILE} is malformed ({detail})", where=str(path), fix=REFRESH)
+
+
+MAX_LOCK_DEPTH = 64  # nesting; cognix writes 6 levels, and validating or hashing much deeper data recurses
+
+
+def lock_document(text: str) -> dict[str, Any]:
+    """lock.json's text as data, or ValueError saying where it is not the JSON cognix writes: no key twice in an
+    object (JSON readers disagree on which one counts, so the Nix engine could read another value than cognix
+    checked), no NaN, Infinity or lone surrogate (content_hash could not write them as JSON text), bounded nesting
+    and numbers."""
+    try:
+        data = json.loads(text, object_pairs_hook=_once_each, parse_constant=_not_json, parse_int=_bounded_int,
+                          parse_float=_finite_float)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    _check_depth(data)
+    try:
+        jsontext.compact(data).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a string holds a lone surrogate, which no UTF-8 file can") from None
+    return data
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) < len(pairs):  # rare: find the key to name it
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key!r} is written twice in one object")
+            seen.add(key)
+    return data
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 100:  # int() refuses 4300 digits with advice for Python programmers; no lock holds 100
+        raise ValueError(f"a number {len(text)} digits long")
+    return int(text)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400: Python reads infinity, which JSON cannot write back
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def _check_depth(data: Any) -> None:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_LOCK_DEPTH:
+            raise ValueError("nested too deeply")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+
+
+def _validated(path: Path, data: dict[str, Any]) -> Lock:
+    """The cognix section as a Lock, its format checked first (a later format's fields would fail validation)."""
+    section = data.get("cognix")
+    if section is None:
+        raise _malformed(path, "it has no 'cognix' section")
+    version = section.get("format", LOCK_FORMAT_VERSION) if isinstance(section, dict) else LOCK_FORMAT_VERSION
+    if version != LOCK_FORMAT_VERSION:
+        raise LockError(f"{LOCK_FILE} has format {version!r}, this cognix reads {LOCK_FORMAT_VERSION}",
+                        where=str(path), fix=REFRESH)
+    try:
+        return Lock.model_validate(section)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in ("cognix", *first["loc"]))
+        more = f", and {err.error_count() - 1} more" if err.error_count() > 1 else ""
+        raise _malformed(path, f"{where}: {first['msg']}{more}") from None
 
 
 def staleness(lock: Lock, config: Any, model_dir: Path) -> str | None:
