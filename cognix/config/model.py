@@ -74,8 +74,11 @@ class _Strict(BaseModel):
         return data
 
 
+_RUNNER_REF = re.compile(r"[^:\s]+\.py:[A-Za-z_][A-Za-z0-9_]*")  # the name a Python identifier, nothing after it
+
+
 def _check_runner_ref(value: str) -> str:
-    if ".py:" not in value:
+    if not _RUNNER_REF.fullmatch(value):
         raise ValueError(f"expected 'file.py:Name', got {value!r}")
     return value
 

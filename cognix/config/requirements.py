@@ -131,6 +131,10 @@ class _Collector:
         if resolved in stack:
             self.problems.append(f"{where}: {what}: includes itself (through {self.display(stack[-1])})")
             return
+        if not resolved.is_relative_to(self.model_dir.resolve()):  # Cog's build context is the model directory
+            self.problems.append(f"{where}: {what}: {self.display(path)!r} is outside the model directory; "
+                                 "requirements files must be inside it, as in Cog's build context")
+            return
         text = self._text(path, f"{where}: {what}: cannot read {self.display(path)!r}")
         if text is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -292,3 +293,16 @@ def test_environment_value_with_newline(tmp_path: Path) -> None:
 def test_concurrency_above_one_needs_python_311(tmp_path: Path) -> None:
     problems = problems_for(tmp_path, "build:\n  python_version: 3.10\nconcurrency:\n  max: 4\n")
     assert problems == ["cog.yaml:4:3: concurrency.max: a value above 1 needs python_version 3.11 or newer"]
+
+
+@pytest.mark.parametrize("ref", ["predict.py:Predictor\n", "predict.py:Pred>ictor", "predict.py:", "predict.py:1x",
+                                 "my model.py:Predictor", "predict.py:Predictor:extra"])
+def test_a_runner_reference_names_a_file_and_an_identifier(tmp_path: Path, ref: str) -> None:
+    problems = problems_for(tmp_path, f"predict: {json.dumps(ref)}\n")
+    assert problems == [f"cog.yaml:1:10: predict: expected 'file.py:Name', got {ref!r}"]
+
+
+@pytest.mark.parametrize("ref", ["predict.py:Predictor", "src/model/predict.py:predict", "p.py:_Private2"])
+def test_runner_references_cog_accepts(tmp_path: Path, ref: str) -> None:
+    (tmp_path / "cog.yaml").write_text(f"predict: {json.dumps(ref)}\n")
+    assert load_config(tmp_path).predict == ref

@@ -4,6 +4,8 @@ under a second, and never any other exception; `cognix lock --check` on a sample
 
 from __future__ import annotations
 
+import os
+
 import random
 import time
 import traceback
@@ -506,14 +508,25 @@ def test_each_bound_names_its_place(tmp_path: Path, name: str) -> None:
         "set": "cog.yaml:2:20: the YAML tag !!set is not accepted",
         "bad timestamp": "cog.yaml:2:19: build.python_version: expected a version like '3.11' or '3.11.4', got "
                          "'2001-13-45'",
-        "requirements a device": "cog.yaml:2:24: build.python_requirements: cannot read '",
+        "requirements a device": "cog.yaml:2:24: build.python_requirements: '",
     }[name]
     case = next(c for c in CASES if c.name == name)
     with pytest.raises(ConfigError) as info:
         load_config(_write(tmp_path, 0, case))
     assert info.value.problems[0].startswith(expected), info.value.problems
     if name == "requirements a device":  # shown relative to the model directory, however deep that is
-        assert info.value.problems[0].endswith("dev/zero': not a regular file")
+        assert info.value.problems[0].endswith("dev/zero' is outside the model directory; requirements files must "
+                                               "be inside it, as in Cog's build context")
+
+
+def test_a_fifo_in_the_model_directory_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "predict.py").write_text("")
+    os.mkfifo(tmp_path / "requirements.txt")  # reading it would block forever
+    (tmp_path / "cog.yaml").write_text("build:\n  python_requirements: requirements.txt\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert info.value.problems == ["cog.yaml:2:24: build.python_requirements: cannot read 'requirements.txt': "
+                                   "not a regular file"]
 
 
 def test_a_merge_key_is_overridden_without_a_duplicate(tmp_path: Path) -> None:
