@@ -16,6 +16,8 @@ import types
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from cognix.runtime.validation import raw_input_component
+
 REDACTED = "**********"
 
 
@@ -129,8 +131,7 @@ def _coder_for(value: Any) -> Any:
 
 def secret_fields(schema: dict, *, training: bool = False) -> set[str]:
     """Names of inputs marked `x-cog-secret` (also lists of secrets) in the schema's Input component."""
-    components = (schema.get("components") or {}).get("schemas") or {}
-    component = (components.get("TrainingInput") if training else None) or components.get("Input") or {}
+    component = raw_input_component(schema, training=training) or {}
     names = set()
     for name, prop in (component.get("properties") or {}).items():
         items = prop.get("items") if isinstance(prop.get("items"), dict) else {}

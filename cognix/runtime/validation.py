@@ -105,12 +105,19 @@ def _compiled(schema: dict[str, Any], training: bool) -> tuple[list[tuple[str, d
     return ordered, required
 
 
-def input_component(schema: dict[str, Any], *, training: bool = False) -> dict[str, Any]:
-    """The Input (or TrainingInput, falling back to Input) component with refs inlined."""
+def raw_input_component(schema: dict[str, Any], *, training: bool = False) -> dict[str, Any] | None:
+    """The component a request's input is checked against: TrainingInput for a training (Input when the model has
+    no train schema), Input for a prediction, or TrainingInput when that is all there is: under `--x-mode train`
+    the schema has only the train function's, and POST /predictions runs train(), as upstream."""
     components = (schema.get("components") or {}).get("schemas") or {}
-    component = components.get("TrainingInput") if training else None
-    if component is None:
-        component = components.get("Input") or {"type": "object", "properties": {}}
+    first, second = ("TrainingInput", "Input") if training else ("Input", "TrainingInput")
+    return components.get(first) or components.get(second)
+
+
+def input_component(schema: dict[str, Any], *, training: bool = False) -> dict[str, Any]:
+    """raw_input_component with refs inlined (an empty object schema when there is none)."""
+    components = (schema.get("components") or {}).get("schemas") or {}
+    component = raw_input_component(schema, training=training) or {"type": "object", "properties": {}}
     return resolve_refs(component, components)
 
 

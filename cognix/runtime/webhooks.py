@@ -1,8 +1,9 @@
-"""Webhook delivery: start/output/logs/completed events, throttling, and `completed` always last.
+"""Webhook delivery: start/output/logs/completed events, throttling, each prediction's webhooks in event order.
 
-Deliberate differences from upstream: the terminal webhook is sent only after every earlier webhook of the same
-prediction finished (upstream sends both independently, so `output` could arrive after `completed`); pending
-deliveries are bounded (COGNIX_WEBHOOK_QUEUE_MAX): beyond it non-terminal webhooks are dropped with a warning.
+Deliberate differences from upstream: a prediction's webhooks are delivered one after another, in the order of
+their events (upstream sends each independently, so `start` could arrive after the first `output`, and `output`
+after `completed`); pending deliveries are bounded (COGNIX_WEBHOOK_QUEUE_MAX): beyond it non-terminal webhooks are
+dropped with a warning.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class WebhookSender:
         if hub.token:
             self.headers["Authorization"] = f"Bearer {hub.token}"
         self.last_throttled = 0.0
-        self.tasks: set[asyncio.Task] = set()
+        self.last: asyncio.Task | None = None  # the latest delivery: the next one starts when it has finished
 
     def send(self, event: str, body: dict[str, Any]) -> None:
         """Non-terminal event: throttled (start, logs), fire-and-forget, dropped when the queue is full."""
@@ -119,31 +120,31 @@ class WebhookSender:
                 body.get("id"),
             )
             return
-        self._spawn(self.hub.post(self.url, body, self.headers, terminal=False))
+        self._chain(body, terminal=False)
 
-    def _spawn(self, coro: Any) -> asyncio.Task:
+    def _chain(self, body: dict[str, Any], *, terminal: bool) -> asyncio.Task:
+        """Deliver after this prediction's previous webhook (whatever its outcome), so they arrive in event order."""
+        previous = self.last
+
+        async def deliver() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await self.hub.post(self.url, body, self.headers, terminal=terminal)
+
         self.hub.pending += 1
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
+        task = asyncio.get_running_loop().create_task(deliver())
         self.hub.tasks.add(task)
 
         def finished(t: asyncio.Task) -> None:
             self.hub.pending -= 1
-            self.tasks.discard(t)
             self.hub.tasks.discard(t)
 
         task.add_done_callback(finished)
+        self.last = task
         return task
 
     def complete(self, body: dict[str, Any]) -> asyncio.Task | None:
-        """Terminal event: sent after all earlier webhooks finished, retried with backoff."""
+        """Terminal event: sent after every earlier webhook of the prediction, retried with backoff."""
         if "completed" not in self.events:
             return None
-        earlier = list(self.tasks)
-
-        async def deliver() -> None:
-            if earlier:
-                await asyncio.gather(*earlier, return_exceptions=True)
-            await self.hub.post(self.url, body, self.headers, terminal=True)
-
-        return self._spawn(deliver())
+        return self._chain(body, terminal=True)

@@ -137,6 +137,7 @@ class Sink:
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, bytes] = {"/hello.txt": b"hello from url"}
         self.fail_first = 0
+        self.slow_first = 0.0  # seconds the first webhook's answer takes (later ones must still arrive after it)
         self.cond = threading.Condition()
         sink = self
 
@@ -149,6 +150,9 @@ class Sink:
 
             def do_POST(self) -> None:
                 body = self._body()
+                with sink.cond:
+                    delay, sink.slow_first = sink.slow_first, 0.0
+                time.sleep(delay)
                 with sink.cond:
                     if sink.fail_first > 0:
                         sink.fail_first -= 1

@@ -208,6 +208,24 @@ def test_webhook_filter_and_auth(start_server, sink: Sink) -> None:
     assert sink.headers[0]["Authorization"] == "Bearer tok"
 
 
+@pytest.mark.parametrize("model, request_input", [("asyncgen", {"n": 4, "delay": 0.05}), ("fuzz", None)])
+def test_webhooks_arrive_in_event_order(start_server, sink: Sink, model: str, request_input) -> None:
+    """The first webhook (start) answered slowly: the later ones (output, logs, completed) still arrive after it,
+    in the order of their events, also for a model with a Secret input."""
+    server = start_server(model, env={"COG_THROTTLE_RESPONSE_INTERVAL": "0"})
+    sink.slow_first = 0.5
+    if request_input is None:  # the fuzz model: a Secret input
+        request_input = {"text": "p", "token": "s3cret"}
+    post(server, {"input": request_input, "webhook": sink.url}, prefer="respond-async")
+    hooks = sink.wait_for(lambda w: any(h["status"] in ("succeeded", "failed") for h in w))
+    assert hooks[0]["status"] == "processing" and hooks[0].get("output") in (None, []), hooks[0]
+    assert hooks[-1]["status"] in ("succeeded", "failed")
+    lengths = [len(h.get("output") or []) if isinstance(h.get("output") or [], list) else 1 for h in hooks]
+    assert lengths == sorted(lengths), [(h["status"], h.get("output")) for h in hooks]
+    logs = [len(h.get("logs") or "") for h in hooks]
+    assert logs == sorted(logs), logs
+
+
 def test_webhook_urls_are_redacted_in_logs(start_server, sink: Sink) -> None:
     # a short grace: stop() then waits about 2 s, not 10, for the failing webhook's retries
     server = start_server("basic", env={"COG_LOG_LEVEL": "debug", "COGNIX_SHUTDOWN_GRACE": "1"})
@@ -522,6 +540,10 @@ def test_train_mode(start_server) -> None:
     )
     body = post(server, {"input": {"steps": 2}}, path="/trainings").json()
     assert body["status"] == "succeeded" and body["logs"] == "training 2\n"
+    # POST /predictions runs train() too, its input checked against the train schema (upstream does the same)
+    body = post(server, {"input": {"steps": 4}}).json()
+    assert body["status"] == "succeeded" and body["logs"] == "training 4\n", body
+    assert post(server, {"input": {"x": 4}}).status_code == 422  # predict's input is not train's
     assert (
         "steps"
         in server.client.get("/openapi.json").json()["components"]["schemas"][
