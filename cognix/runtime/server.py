@@ -35,6 +35,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from cognix.runtime import protocol as wire
 from cognix.runtime.config import RuntimeConfig
 from cognix.runtime.predictions import TERMINAL, Prediction, new_id
 from cognix.runtime.sse import EventStream
@@ -161,10 +162,10 @@ class WorkerProcess:
         self.reported = proc
         self.on_exit(self, proc.returncode)
 
-    def send(self, msg: dict[str, Any]) -> bool:
-        pipe = self.ctrl if msg["t"] in ("predict", "shutdown") else self.side
+    def send(self, msg: wire.Command) -> bool:
+        pipe = self.ctrl if isinstance(msg, wire.CONTROL) else self.side
         try:
-            pipe.write(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+            pipe.write(wire.encode(msg))
             return True
         except (OSError, ValueError):
             return False
@@ -172,7 +173,7 @@ class WorkerProcess:
     async def stop(self, timeout: float = 5.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
-        self.send({"t": "shutdown"})
+        self.send(wire.Shutdown())
         deadline = time.monotonic() + timeout
         while self.proc.poll() is None and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
@@ -185,7 +186,7 @@ class WorkerProcess:
 
 
 class _EventProtocol(asyncio.Protocol):
-    """Parses the worker's JSON lines as they arrive and dispatches them in the same loop turn."""
+    """Decodes the worker's events as they arrive and dispatches them in the same loop turn."""
 
     def __init__(self, worker: WorkerProcess) -> None:
         self.worker = worker
@@ -193,11 +194,8 @@ class _EventProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.pending.extend(data)
-        pending = self.pending
-        while (end := pending.find(b"\n")) >= 0:
-            msg = json.loads(bytes(pending[:end]))
-            del pending[: end + 1]
-            self.worker.on_event(msg)
+        for line in wire.lines(self.pending):
+            self.worker.on_event(wire.decode(line))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.worker.reader_task = asyncio.get_running_loop().create_task(
@@ -281,15 +279,9 @@ class Runtime:
                 if code < 0
                 else f"exit code {code}"
             )
-            self.finish(
-                pred,
-                {
-                    "status": "failed",
-                    "metrics": {},
-                    "error": f"The prediction worker exited unexpectedly ({how}); the prediction was lost "
-                    "and the worker is being restarted.",
-                },
-            )
+            error = (f"The prediction worker exited unexpectedly ({how}); the prediction was lost and the worker "
+                     "is being restarted.")
+            self.finish(pred, wire.Done(pid, "failed", error=error))
         if self.shutting_down or self.state in ("SETUP_FAILED", "DEFUNCT"):
             return
         if self.state == "STARTING":
@@ -306,88 +298,80 @@ class Runtime:
         log.warning("worker exited (code %s); restarting it and re-running setup", code)
         asyncio.get_running_loop().create_task(self.start_worker())
 
-    def on_event(self, msg: dict[str, Any]) -> None:
-        kind = msg["t"]
-        if (
-            kind == "log"
-            or kind == "output"
-            or kind == "metric"
-            or kind == "start"
-            or kind == "done"
-        ):
-            pred = self.inflight.get(msg["id"])
-            if pred is None:
-                return
-            if kind == "log":
-                pred.logs.append(msg["data"])
-                if pred.sse is not None:
-                    pred.sse.publish(
-                        "log", {"data": msg["data"], "source": msg["source"]}
-                    )
-                if pred.webhook:
-                    pred.webhook.send("logs", pred.snapshot())
-            elif kind == "output":
-                pred.streamed = True
-                pred.chunks.append(msg["chunk"])
-                if pred.sse is not None:
-                    pred.sse.publish(
-                        "output", {"chunk": msg["chunk"], "index": len(pred.chunks) - 1}
-                    )
-                if pred.webhook:
-                    pred.webhook.send("output", pred.snapshot())
-            elif kind == "metric":
-                _apply_metric(pred.metrics, msg["name"], msg["value"], msg["mode"])
-                if pred.sse is not None:
-                    pred.sse.publish(
-                        "metric",
-                        {
-                            "name": msg["name"],
-                            "value": msg["value"],
-                            "mode": msg["mode"],
-                        },
-                    )
-            elif kind == "start":
-                pred.status = "processing"
-                if pred.sse is not None:
-                    pred.sse.publish("start", {"id": pred.id, "status": "processing"})
-                if pred.webhook:
-                    pred.webhook.send("start", pred.snapshot())
-            else:
-                self.finish(pred, msg)
-        elif kind == "setup_log":
-            self.setup_logs.append(msg["data"])
-        elif kind == "schema":
-            self.schema = msg["schema"]
-            self._secrets = {}
-            self._validation = None
-        elif kind == "ready":
-            self.kinds = msg.get("kinds", [])
-            self.has_healthcheck = bool(msg.get("healthcheck"))
-            self._setup_done(True)
-        elif kind == "setup_failed":
-            self.setup_logs.append(msg["error"] + "\n")
-            self._setup_done(False)
-        elif kind == "health":
-            fut = self.health_waiters.pop(msg["seq"], None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
+    def on_event(self, msg: wire.Event) -> None:
+        handler = _PREDICTION_EVENTS.get(type(msg))
+        if handler is not None:
+            pred = self.inflight.get(msg.id)  # type: ignore[union-attr]
+            if pred is not None:
+                handler(self, pred, msg)
+        else:
+            _RUNTIME_EVENTS[type(msg)](self, msg)
 
-    def finish(self, pred: Prediction, msg: dict[str, Any]) -> None:
+    def _on_log(self, pred: Prediction, msg: wire.Log) -> None:
+        pred.logs.append(msg.data)
+        if pred.sse is not None:
+            pred.sse.publish("log", {"data": msg.data, "source": msg.source})
+        if pred.webhook:
+            pred.webhook.send("logs", pred.snapshot())
+
+    def _on_output(self, pred: Prediction, msg: wire.Output) -> None:
+        pred.streamed = True
+        pred.chunks.append(msg.chunk)
+        if pred.sse is not None:
+            pred.sse.publish("output", {"chunk": msg.chunk, "index": len(pred.chunks) - 1})
+        if pred.webhook:
+            pred.webhook.send("output", pred.snapshot())
+
+    def _on_metric(self, pred: Prediction, msg: wire.Metric) -> None:
+        _apply_metric(pred.metrics, msg.name, msg.value, msg.mode)
+        if pred.sse is not None:
+            pred.sse.publish("metric", {"name": msg.name, "value": msg.value, "mode": msg.mode})
+
+    def _on_started(self, pred: Prediction, msg: wire.Started) -> None:
+        pred.status = "processing"
+        if pred.sse is not None:
+            pred.sse.publish("start", {"id": pred.id, "status": "processing"})
+        if pred.webhook:
+            pred.webhook.send("start", pred.snapshot())
+
+    def _on_setup_log(self, msg: wire.SetupLog) -> None:
+        self.setup_logs.append(msg.data)
+
+    def _on_schema(self, msg: wire.Schema) -> None:
+        self.schema = msg.schema
+        self._secrets = {}
+        self._validation = None
+
+    def _on_ready(self, msg: wire.Ready) -> None:
+        self.kinds = msg.kinds
+        self.has_healthcheck = msg.healthcheck
+        self._setup_done(True)
+
+    def _on_setup_failed(self, msg: wire.SetupFailed) -> None:
+        self.setup_logs.append(msg.error + "\n")
+        self._setup_done(False)
+
+    def _on_health(self, msg: wire.Health) -> None:
+        fut = self.health_waiters.pop(msg.seq, None)
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    def finish(self, pred: Prediction, msg: wire.Done) -> None:
         """Terminal state: free the slot first, then notify webhook/SSE/the waiting request."""
         self.inflight.pop(pred.id, None)
-        pred.status = msg["status"]
-        pred.error = msg.get("error")
-        pred.metrics = msg.get("metrics") or {}
-        if "output" in msg and pred.status == "succeeded":
-            pred.output = msg["output"]
+        pred.status = msg.status
+        pred.error = msg.error
+        pred.metrics = msg.metrics or {}
+        if msg.has_output and pred.status == "succeeded":
+            pred.output = msg.output
             pred.has_output = True
             if pred.sse is not None:
-                pred.sse.publish("output", {"chunk": msg["output"], "index": 0})
+                pred.sse.publish("output", {"chunk": msg.output, "index": 0})
             if pred.webhook:
                 body = pred.snapshot()
-                body.update(status="processing", output=[msg["output"]])
+                body.update(status="processing", output=[msg.output])
                 pred.webhook.send("output", body)
-        if msg.get("streamed"):
+        if msg.streamed:
             pred.streamed = True
         if self.restarts and pred.status == "succeeded":
             self.restarts = 0
@@ -428,12 +412,12 @@ class Runtime:
         )
         for pred in list(self.inflight.values()):
             if self.worker is not None:
-                self.worker.send({"t": "cancel", "id": pred.id})
+                self.worker.send(wire.Cancel(pred.id))
         deadline = time.monotonic() + settle
         while self.inflight and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         for pred in list(self.inflight.values()):
-            self.finish(pred, {"status": "canceled", "metrics": pred.metrics})
+            self.finish(pred, wire.Done(pred.id, "canceled", metrics=pred.metrics))
         if self.worker is not None:
             self.worker.kill()
 
@@ -456,7 +440,7 @@ class Runtime:
         self.health_seq += 1
         fut = asyncio.get_running_loop().create_future()
         self.health_waiters[self.health_seq] = fut
-        self.worker.send({"t": "healthcheck", "seq": self.health_seq})
+        self.worker.send(wire.HealthCheck(self.health_seq))
         try:
             msg = await asyncio.wait_for(fut, 5.0)
         except asyncio.TimeoutError:  # noqa: UP041 - not the builtin TimeoutError before Python 3.11
@@ -464,7 +448,7 @@ class Runtime:
             return (
                 "Healthcheck failed: user-defined healthcheck timed out after 5 seconds"
             )
-        return None if msg.get("ok") else msg.get("error", "Healthcheck failed")
+        return None if msg.ok else (msg.error or "Healthcheck failed")
 
     def served_schema(self) -> dict:
         """GET /openapi.json: the bundled schema plus the routes and statuses it leaves out (made once per schema)."""
@@ -510,6 +494,17 @@ class Runtime:
         return "TrainingInput" in (self.schema or {}).get("components", {}).get(
             "schemas", {}
         )
+
+
+# What each worker event does: those of one prediction (dropped when it is no longer in flight), and the others.
+_PREDICTION_EVENTS = {
+    wire.Log: Runtime._on_log, wire.Output: Runtime._on_output, wire.Metric: Runtime._on_metric,
+    wire.Started: Runtime._on_started, wire.Done: Runtime.finish,
+}
+_RUNTIME_EVENTS = {
+    wire.SetupLog: Runtime._on_setup_log, wire.Schema: Runtime._on_schema, wire.Ready: Runtime._on_ready,
+    wire.SetupFailed: Runtime._on_setup_failed, wire.Health: Runtime._on_health,
+}
 
 
 def _apply_metric(metrics: dict[str, Any], name: str, value: Any, mode: str) -> None:
@@ -818,14 +813,7 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
         if not wants_start:
             pred.status = "processing"
         if rt.worker is None or not rt.worker.send(
-            {
-                "t": "predict",
-                "id": pid,
-                "kind": pred.kind,
-                "input": cleaned,
-                "context": context,
-                "start": wants_start,
-            }
+            wire.Predict(pid, kind=pred.kind, input=cleaned, context=context, start=wants_start)
         ):
             rt.inflight.pop(pid, None)
             return _failed("The prediction worker is not available", 503)
@@ -861,7 +849,7 @@ def build_app(cfg: RuntimeConfig) -> tuple[Any, Runtime]:
         pred = rt.inflight.get(request.path_params["pid"])
         if pred is None or rt.worker is None:
             return JSONResponse({}, status_code=404)
-        rt.worker.send({"t": "cancel", "id": pred.id})
+        rt.worker.send(wire.Cancel(pred.id))
         return JSONResponse({})
 
     @contextlib.asynccontextmanager
@@ -937,7 +925,7 @@ async def _cancel_on_disconnect(
         message = await request.receive()
         if message["type"] == "http.disconnect":
             if not pred.done.done() and rt.worker is not None:
-                rt.worker.send({"t": "cancel", "id": pred.id})
+                rt.worker.send(wire.Cancel(pred.id))
             return
 
 
@@ -958,7 +946,7 @@ def _sse_response(
                     and not stream.subscribers
                     and rt.worker is not None
                 ):
-                    rt.worker.send({"t": "cancel", "id": pred.id})
+                    rt.worker.send(wire.Cancel(pred.id))
 
     return StreamingResponse(
         body(), media_type="text/event-stream", headers={"cache-control": "no-cache"}

@@ -1,15 +1,8 @@
 """The predictor subprocess: loads the runner, runs setup, then serves predictions for the HTTP server.
 
-Protocol: JSON lines. The parent writes predict/shutdown on fd `--ctrl-fd`, cancel/healthcheck on `--side-fd`, and
-the worker writes events on fd `--event-fd`
-(stdout/stderr stay free for user code; they are captured into prediction logs).
-
-Commands: {"t":"predict","id","kind":"predict"|"train","input":{...},"context":{...},"start":bool}, {"t":"cancel","id"},
-{"t":"healthcheck","seq"}, {"t":"shutdown"}.
-Events: {"t":"setup_log","data"}, {"t":"schema","schema"}, {"t":"ready","healthcheck":bool,"kinds":[...]},
-{"t":"setup_failed","error"}, {"t":"start","id"}, {"t":"log","id","data","source"}, {"t":"output","id","chunk"},
-{"t":"metric","id","name","value","mode"}, {"t":"done","id","status","output"?,"error"?,"metrics","streamed"},
-{"t":"health","seq","ok","error"?}.
+The messages are cognix/runtime/protocol.py's: the parent writes Predict/Shutdown on fd `--ctrl-fd`,
+Cancel/HealthCheck on `--side-fd`, and the worker writes events on fd `--event-fd` (stdout/stderr stay free for user
+code; they are captured into prediction logs).
 
 One asyncio loop runs in the main thread: async predictions are tasks on it (cancel = task.cancel()); a sync
 prediction runs on it directly (the loop only admits one at a time then) and is cancelled by SIGUSR1, whose handler
@@ -39,6 +32,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from cognix.runtime import protocol as wire
+
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "cognix_prediction", default=None
 )
@@ -53,14 +48,14 @@ def _forget_older(stamps: dict[str, float], now: float) -> None:
         del stamps[key]
 
 class Channel:
-    """Thread-safe writer of JSON-line events to the parent."""
+    """Thread-safe writer of events to the parent."""
 
     def __init__(self, fd: int) -> None:
         self._out = os.fdopen(fd, "wb", buffering=1 << 16)
         self._lock = threading.Lock()
 
-    def emit(self, event: dict[str, Any]) -> None:
-        data = json.dumps(event, separators=(",", ":"), default=str).encode() + b"\n"
+    def emit(self, event: wire.Event) -> None:
+        data = wire.encode(event)
         with self._lock:
             self._out.write(data)
             self._out.flush()
@@ -81,9 +76,9 @@ class LogRouter:
             # Output from threads the predictor started (no contextvar) or from C code: the sole running one.
             pid = next(iter(self.active))
         if pid is not None:
-            self.channel.emit({"t": "log", "id": pid, "data": text, "source": source})
+            self.channel.emit(wire.Log(pid, text, source))
         elif self.setup_phase:
-            self.channel.emit({"t": "setup_log", "data": text})
+            self.channel.emit(wire.SetupLog(text))
         else:
             os.write(self.real_err, text.encode(errors="replace"))
 
@@ -239,7 +234,7 @@ class Worker:
                 if (ref, mode) not in loaded:
                     loaded[(ref, mode)] = load_runner(ref, mode=mode, cwd=cwd)
                 self.runners[kind] = loaded[(ref, mode)]
-            self.channel.emit({"t": "schema", "schema": self._schema(cwd)})
+            self.channel.emit(wire.Schema(self._schema(cwd)))
             weights_file = Path(".cog/weights.json")
             if weights_file.exists():
                 from cognix.runtime.weights_pull import pull_weights  # type: ignore[import-not-found]
@@ -256,9 +251,7 @@ class Worker:
             sys.stderr.flush()
             for capture in self.router.captures:
                 capture.drain()
-            self.channel.emit(
-                {"t": "setup_failed", "error": f"Setup failed: {_error_text(exc)}"}
-            )
+            self.channel.emit(wire.SetupFailed(f"Setup failed: {_error_text(exc)}"))
             return False
         sys.stdout.flush()
         sys.stderr.flush()
@@ -270,9 +263,7 @@ class Worker:
         has_hc = any(r.info.has_healthcheck for r in self.runners.values())
         gc.collect()
         gc.freeze()  # the model's weights and modules are long-lived: keep them out of every collection
-        self.channel.emit(
-            {"t": "ready", "healthcheck": has_hc, "kinds": sorted(self.runners)}
-        )
+        self.channel.emit(wire.Ready(healthcheck=has_hc, kinds=sorted(self.runners)))
         return True
 
     def loop_run(self, coro: Any) -> Any:
@@ -318,8 +309,8 @@ class Worker:
             self.loop.call_soon_threadsafe(task.cancel)
 
     # --- predictions -------------------------------------------------------------------------------------------
-    async def predict(self, req: dict) -> None:
-        pid = req["id"]
+    async def predict(self, req: wire.Predict) -> None:
+        pid = req.id
         _current.set(pid)
         with self.lock:
             self.router.active.add(pid)
@@ -327,18 +318,13 @@ class Worker:
             requested = self.early_cancels.pop(pid, None)
             if requested is not None and time.monotonic() - requested < EARLY_CANCEL_S:
                 self.cancel_requested.add(pid)
-        runner = self.runners.get(req.get("kind", "predict")) or self.runners["predict"]
-        if req.get("start", True):
-            self.channel.emit({"t": "start", "id": pid})
+        runner = self.runners.get(req.kind) or self.runners["predict"]
+        if req.start:
+            self.channel.emit(wire.Started(pid))
         started = time.perf_counter()
         started_wall = time.time() - 1.0  # ctime has the file system's granularity
         produced: list[Path] = []
-        done: dict[str, Any] = {
-            "t": "done",
-            "id": pid,
-            "status": "succeeded",
-            "streamed": False,
-        }
+        done: dict[str, Any] = {"status": "succeeded"}  # the Done message's fields, as they become known
         cleanup = None
         scope_token = None
         from cognix.runtime.encoding import data_url, encode_output, remove_sent_outputs
@@ -356,11 +342,11 @@ class Worker:
                 produced.append(path)  # removed once the done message carries it (remove_sent_outputs)
                 return send_file(path)
 
-            scope_token = self._enter_scope(pid, req.get("context") or {})
+            scope_token = self._enter_scope(pid, req.context or {})
             if pid in self.cancel_requested:
                 raise self.cancel_exc()
             kwargs, cleanup = prepare_inputs(
-                runner.info, req.get("input") or {}, limits=limits
+                runner.info, req.input or {}, limits=limits
             )
             if pid in self.cancel_requested:  # canceled while inputs were downloading
                 raise self.cancel_exc()
@@ -368,13 +354,7 @@ class Worker:
             if inspect.isasyncgen(result):
                 done["streamed"] = True
                 async for chunk in result:
-                    self.channel.emit(
-                        {
-                            "t": "output",
-                            "id": pid,
-                            "chunk": encode_output(chunk, upload=upload),
-                        }
-                    )
+                    self.channel.emit(wire.Output(pid, encode_output(chunk, upload=upload)))
             elif inspect.isgenerator(result):
                 done["streamed"] = True
                 while True:
@@ -389,15 +369,9 @@ class Worker:
                         break
                     finally:
                         self.sync_running = None
-                    self.channel.emit(
-                        {
-                            "t": "output",
-                            "id": pid,
-                            "chunk": encode_output(chunk, upload=upload),
-                        }
-                    )
+                    self.channel.emit(wire.Output(pid, encode_output(chunk, upload=upload)))
             else:
-                done["output"] = encode_output(result, upload=upload)
+                done.update(has_output=True, output=encode_output(result, upload=upload))
         except (asyncio.CancelledError, self.cancel_exc):
             done["status"] = "canceled"
         except InputError as exc:  # the client's input, not the model: one line, no traceback through the runtime
@@ -436,7 +410,7 @@ class Worker:
                 self.finished[pid] = now
                 _forget_older(self.finished, now)
             self.tasks.pop(pid, None)
-            self.channel.emit(done)
+            self.channel.emit(wire.Done(pid, **done))
             remove_sent_outputs(produced, since=started_wall)
 
     @staticmethod
@@ -511,20 +485,8 @@ class Worker:
                     self, key: str, value: Any, mode: str | None = "replace"
                 ) -> None:
                     super().record(key, value, mode)
-                    wire = (
-                        "increment"
-                        if mode in ("incr", "increment")
-                        else (mode or "replace")
-                    )
-                    emit(
-                        {
-                            "t": "metric",
-                            "id": self.pid,
-                            "name": key,
-                            "value": value,
-                            "mode": wire,
-                        }
-                    )
+                    sent = "increment" if mode in ("incr", "increment") else (mode or "replace")
+                    emit(wire.Metric(self.pid, key, value, sent))
 
             self._recorder = Recorder
         scope = Scope(context=context, metrics=self._recorder(pid))
@@ -554,18 +516,10 @@ class Worker:
                         if inspect.iscoroutine(result):
                             result = asyncio.run(result)
                         ok = ok and result is not False
-                event = {"t": "health", "seq": seq, "ok": ok}
-                if not ok:
-                    event["error"] = (
-                        "Healthcheck failed: user-defined healthcheck returned False"
-                    )
+                event = wire.Health(seq, ok, None if ok else
+                                    "Healthcheck failed: user-defined healthcheck returned False")
             except Exception as exc:  # noqa: BLE001
-                event = {
-                    "t": "health",
-                    "seq": seq,
-                    "ok": False,
-                    "error": f"Healthcheck failed: {_error_text(exc)}",
-                }
+                event = wire.Health(seq, False, f"Healthcheck failed: {_error_text(exc)}")
             self.channel.emit(event)
 
         threading.Thread(target=run, daemon=True).start()
@@ -595,30 +549,26 @@ class Worker:
                 finish()
                 return
             pending.extend(data)
-            while (end := pending.find(b"\n")) >= 0:
-                msg = json.loads(bytes(pending[:end]))
-                del pending[: end + 1]
-                if msg.get("t") == "predict":
-                    runner = (
-                        self.runners.get(msg.get("kind", "predict"))
-                        or self.runners["predict"]
-                    )
+            for line in wire.lines(pending):
+                msg = wire.decode(line)
+                if isinstance(msg, wire.Predict):
+                    runner = self.runners.get(msg.kind) or self.runners["predict"]
                     if runner.info.is_async:
-                        self.tasks[msg["id"]] = loop.create_task(self.predict(msg))
+                        self.tasks[msg.id] = loop.create_task(self.predict(msg))
                     else:
                         self.run_inline(self.predict(msg))
-                elif msg.get("t") == "shutdown":
+                elif isinstance(msg, wire.Shutdown):
                     finish()
                     return
 
         def side_reader() -> None:
             with os.fdopen(side_fd, "rb") as side:
                 for raw in side:
-                    msg = json.loads(raw)
-                    if msg.get("t") == "cancel":
-                        self.cancel(msg["id"])
-                    elif msg.get("t") == "healthcheck":
-                        self.healthcheck(msg.get("seq", 0))
+                    msg = wire.decode(raw)
+                    if isinstance(msg, wire.Cancel):
+                        self.cancel(msg.id)
+                    elif isinstance(msg, wire.HealthCheck):
+                        self.healthcheck(msg.seq)
 
         loop.add_reader(ctrl_fd, readable)
         threading.Thread(target=side_reader, name="cognix-side", daemon=True).start()
