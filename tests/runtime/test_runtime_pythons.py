@@ -113,7 +113,10 @@ def venv_for(version: str, python: Path, deps: str) -> Path:
     else:
         requirements = ["-r", str(REQUIREMENTS), "pydantic"]
     requirements += ["pytest", "pytest-timeout"]
-    key = hashlib.sha256("\n".join([str(python.resolve()), *requirements, REQUIREMENTS.read_text()]).encode())
+    # by content, never by this checkout's path: checkouts side by side share the venvs instead of deleting each
+    # other's (below) while they are in use
+    named = [r for r in requirements if r != str(REQUIREMENTS)]
+    key = hashlib.sha256("\n".join([str(python.resolve()), *named, REQUIREMENTS.read_text()]).encode())
     base = Path(os.environ.get("COGNIX_TEST_VENVS") or Path.home() / ".cache" / "cognix-test" / "runtime-venvs")
     venv = base / f"py{version}-{deps}-{key.hexdigest()[:12]}"
     stamp = venv / "cognix-ready"
