@@ -314,6 +314,13 @@ def inputs_from_lock(section: dict, *, candidates: list[Candidate], max_layers: 
         weights=weights_spec(WeightSet.model_validate(w) for w in section.get("weights") or []))
 
 
+def candidates_from_graph(store_layers: list[list[str]], graph: list[dict]) -> list[Candidate]:
+    """nixpkgs' conf.json store_layers (popularity order) flattened, each path's size its narSize in the closure's
+    exportReferencesGraph (0 when absent), as original cognix's coalesce-layers.py read them."""
+    sizes = {item["path"]: int(item.get("narSize", 0)) for item in graph}
+    return [Candidate(path=p, size=sizes.get(p, 0)) for layer in store_layers for p in layer]
+
+
 def candidates_from_json(data: list) -> list[Candidate]:
     """[{"path": ..., "size": N}] (or exportReferencesGraph's {"path", "narSize"}), in image order."""
     return [Candidate(path=item["path"], size=int(item.get("size", item.get("narSize", 0))),

@@ -58,3 +58,27 @@ def test_image_config_nix_differs_from_the_spec_only_by_the_known_gaps(tmp_path:
     assert gaps == {"run.cog.version", "run.cognix.version", "run.cog.config"}
     assert json.loads(ours["Labels"]["run.cog.config"]) == {
         **config, "build": {**config["build"], "cuda": section["target"]["cuda"]}}
+
+
+def test_cli_reads_nixpkgs_conf_and_graph_as_layers_nix_does(tmp_path: Path) -> None:
+    """`cognix image-spec --conf conf.json --graph .attrs.json`: what the conf derivation has at build time."""
+    from click.testing import CliRunner
+
+    from cognix.cli.main import cli
+
+    store_layers = [[f"/nix/store/{i:032d}-p{i}"] for i in range(8)] + [["/nix/store/" + "9" * 32 + "-rest"]]
+    graph = [{"path": p[0], "narSize": (i * 37) % 11, "references": []} for i, p in enumerate(store_layers[:-1])]
+    (tmp_path / "conf.json").write_text(json.dumps({"store_layers": store_layers}))
+    (tmp_path / "attrs.json").write_text(json.dumps({"graph": graph}))
+    (tmp_path / "lock.json").write_text(json.dumps({"cognix": {"config": {"build": {"python_version": "3.11"}}}}))
+    result = CliRunner().invoke(cli, ["image-spec", str(tmp_path), "--conf", str(tmp_path / "conf.json"),
+                                      "--graph", str(tmp_path / "attrs.json"), "--max-layers", "5"])
+    assert result.exit_code == 0, result.output
+    got = [g["paths"] for g in json.loads(result.output)["layers"]]
+    want = nix_eval(
+        f"let l = import ./nix/lib/layers.nix; in l.coalesce {{ maxLayers = 4; paths = l.fromGraph {{ "
+        f"storeLayers = builtins.fromJSON ''{json.dumps(store_layers)}''; graph = builtins.fromJSON ''{json.dumps(graph)}''; }}; }}",
+        tmp_path)
+    assert got == want and len(got) == 4
+    result = CliRunner().invoke(cli, ["image-spec", str(tmp_path), "--conf", str(tmp_path / "conf.json")])
+    assert result.exit_code == 1 and "go together" in result.output
