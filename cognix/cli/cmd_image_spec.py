@@ -37,21 +37,15 @@ def register(cli: click.Group) -> None:
                   help="the OpenAPI schema JSON (run.cog.openapi_schema)")
     @click.option("--tini", default="/usr/bin/tini", show_default=True, help="the entrypoint's tini")
     @click.option("--gpu-lib-dir", "gpu_lib_dirs", multiple=True, help="LD_LIBRARY_PATH after the driver's")
-    def image_spec(lock: Path, paths_file: Path | None, conf_file: Path | None, graph_file: Path | None, max_layers: int, epoch: int | None, environment: str,
-                   title: str | None, revision: str | None, user: str, schema_file: Path | None, tini: str,
+    def image_spec(lock: Path, paths_file: Path | None, conf_file: Path | None, graph_file: Path | None,
+                   max_layers: int, epoch: int | None, environment: str, title: str | None, revision: str | None,
+                   user: str, schema_file: Path | None, tini: str,
                    gpu_lib_dirs: tuple[str, ...]) -> None:
         """Print the image spec (layers, config, system files, weights) for LOCK (lock.json or its directory)."""
-        from cognix import jsontext
         from cognix.image import spec
-        from cognix.lock.lockfile import lock_document
 
         lock_file = lock / "lock.json" if lock.is_dir() else lock
-        try:
-            section = lock_document(lock_file.read_text(encoding="utf-8")).get("cognix")
-        except (OSError, ValueError) as err:
-            raise CognixError(f"cannot read {lock_file}: {err}", where=str(lock_file), fix="run `cognix lock`")
-        if not isinstance(section, dict):
-            raise CognixError(f"{lock_file} has no 'cognix' section", where=str(lock_file), fix="run `cognix lock`")
+        section = spec.lock_section(lock_file)
         try:
             extra = json.loads(environment)
         except ValueError as err:
@@ -75,4 +69,4 @@ def register(cli: click.Group) -> None:
             title=title if title is not None else lock_file.resolve().parent.name, epoch=epoch, environment=extra,
             revision=revision, user=user, tini=tini, gpu_lib_dirs=gpu_lib_dirs,
             schema=_read_json(schema_file, "--schema") if schema_file is not None else None)
-        click.echo(jsontext.pretty(spec.spec_for(inputs).to_json()), nl=False)
+        click.echo(spec.spec_json(spec.spec_for(inputs)), nl=False)

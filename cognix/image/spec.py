@@ -64,7 +64,13 @@ class CogSettings:
 
     @classmethod
     def from_lock_config(cls, data: dict) -> CogSettings:
-        env = tuple(sorted(tuple(item.split("=", 1)) for item in data.get("environment", [])))  # type: ignore[misc]
+        from cognix.errors import LockError
+
+        items = data.get("environment", [])
+        if bad := [item for item in items if not isinstance(item, str) or "=" not in item]:
+            raise LockError(f"lock.json's config.environment entry {bad[0]!r} is not NAME=value",
+                            fix="run `cognix lock` to write it again")
+        env = tuple(sorted(dict(sorted(item.split("=", 1) for item in items)).items()))  # as CogConfig.environment_map
         return cls(config=data, gpu=bool(data.get("build", {}).get("gpu", False)), environment=env,
                    predict=data.get("predict"), train=data.get("train"),
                    concurrency=(data.get("concurrency") or {}).get("max"))
@@ -99,7 +105,7 @@ class Candidate:
 @dataclass(frozen=True)
 class SpecInputs:
     cog: CogSettings
-    runtime_version: str
+    runtime_version: str  # run.cog.version: the Cog release the runtime answers as (cognix.runtime.schema)
     title: str
     candidates: tuple[Candidate, ...] = ()  # image order, bottom first; the source layer excluded
     max_layers: int = 100  # store layers + the source layer
@@ -293,6 +299,25 @@ def rfc3339(epoch: int) -> str:
     from datetime import datetime, timezone
 
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def lock_section(path) -> dict:
+    """lock.json's `cognix` section (path: the file or its directory), read as the Nix engine reads it: the JSON
+    data, without the native engine's integrity checks (the flake evaluated it already)."""
+    from pathlib import Path
+
+    from cognix.errors import LockError
+    from cognix.lock.lockfile import lock_document
+
+    path = Path(path)
+    lock_file = path / "lock.json" if path.is_dir() else path
+    try:
+        section = lock_document(lock_file.read_text(encoding="utf-8")).get("cognix")
+    except (OSError, ValueError) as err:
+        raise LockError(f"cannot read {lock_file}: {err}", where=str(lock_file), fix="run `cognix lock`") from None
+    if not isinstance(section, dict):
+        raise LockError(f"{lock_file} has no 'cognix' section", where=str(lock_file), fix="run `cognix lock`")
+    return section
 
 
 def inputs_from_lock(section: dict, *, candidates: list[Candidate], max_layers: int, title: str,

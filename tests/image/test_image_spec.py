@@ -272,3 +272,6 @@ def test_cli_errors_are_cognix_errors(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "JSON object" in result.output
     result = CliRunner().invoke(cli, ["image-spec", str(tmp_path), "--max-layers", "1"])
     assert result.exit_code == 1 and "at least 2" in result.output
+    (tmp_path / "lock.json").write_text('{"cognix": {"config": {"environment": ["NOEQUALS"]}}}')
+    result = CliRunner().invoke(cli, ["image-spec", str(tmp_path)])
+    assert result.exit_code == 1 and "'NOEQUALS' is not NAME=value" in result.output

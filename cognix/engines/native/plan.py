@@ -79,8 +79,8 @@ def merge_layers(layers: list[Layer], max_layers: int) -> list[Layer]:
     merged = []
     for group in spec.group_layers(candidates, max_layers - 1):
         parts = [store[int(i)] for i in group.paths]
-        merged.append(parts[0] if len(parts) == 1 else
-                      Layer(entries=[e for p in parts for e in p.entries], comment=" + ".join(p.comment for p in parts)))
+        merged.append(parts[0] if len(parts) == 1 else Layer(entries=[e for p in parts for e in p.entries],
+                                                             comment=" + ".join(p.comment for p in parts)))
     return [*merged, last]
 
 
