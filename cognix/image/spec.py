@@ -11,7 +11,7 @@ image order) and a few build facts (title, revision, user, created, extra enviro
      "system": {"files": [{"path": "etc/passwd", "text": "...", "mode": "0644", "owner": 0}, ...],
                 "dirs": [{"path": "tmp", "mode": "1777", "owner": 0}, ...]},
      "weights": {"groups": [{"name": ..., "paths": [...]}], "manifest": {...} | null,
-                 "source_exclusions": [...]}}
+                 "manifest_text": "..." | null, "source_exclusions": [...]}}
 
 The model's source layer (/src) always comes last, after `layers`, and counts against max_layers. The native engine
 builds its plan from it (cognix.engines.native.plan); the Nix engine gets it from `cognix image-spec` at build time.
@@ -163,6 +163,7 @@ class WeightGroup:
 class WeightsSpec:
     groups: tuple[WeightGroup, ...] = ()
     manifest: dict | None = None  # cognix.weights.manifest format, or None without runtime-mode weights
+    manifest_text: str | None = None  # /src/.cog/weights.json's bytes (manifest_bytes: jsontext.pretty)
     source_exclusions: tuple[str, ...] = ()
 
 
@@ -287,11 +288,13 @@ def weights_spec(weight_sets) -> WeightsSpec:
     the lock's weights (a list of cognix.lock.model.WeightSet)."""
     from cognix.lock.model import Lock
     from cognix.weights.layers import layer_groups, source_exclusions
-    from cognix.weights.manifest import manifest_for
+    from cognix.weights.manifest import manifest_bytes, manifest_for
 
     lock = Lock.model_construct(weights=list(weight_sets))  # the weights functions read only .weights
     groups = tuple(WeightGroup(name, tuple(p for p, _ in members)) for name, members in layer_groups(lock))
-    return WeightsSpec(groups=groups, manifest=manifest_for(lock), source_exclusions=tuple(source_exclusions(lock)))
+    manifest = manifest_for(lock)
+    return WeightsSpec(groups=groups, manifest=manifest, source_exclusions=tuple(source_exclusions(lock)),
+                       manifest_text=None if manifest is None else manifest_bytes(manifest).decode("utf-8"))
 
 
 def rfc3339(epoch: int) -> str:

@@ -81,6 +81,8 @@ let
         ++ lib.optionals (cfg.cognix.revision != null) [ "--revision" cfg.cognix.revision ];
       run = cog.build.run;
     in
+    # throws (naming `cognix weights push`) while runtime-mode files have no location
+    assert (weights.manifest { weights = weightSets; inherit relPath; }) != false;
     assert run == [ ] || throw "${relPath}: cog.yaml build.run is not supported by the Nix engine; put the packages it installs in default.nix (cognix.rootPackages)";
     import ./image.nix { inherit (pkgs) runCommand jq runtimeShell skopeo; inherit (pkgs.dockerTools) streamLayeredImage; inherit cognixCli; } {
       inherit (cfg.cognix) name maxLayers;
@@ -88,8 +90,6 @@ let
       inherit (time) epoch;
       contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages
         ++ weightLayers;
-      # throws (naming `cognix weights push`) while runtime-mode files have no location
-      weightsManifest = weights.manifestFile { weights = weightSets; inherit relPath; };
     } // {
       # `nix run .#<name>.push-weights [-- --bucket B]`: upload this model's weights (cognix weights push),
       # run from the flake's root

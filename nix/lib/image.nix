@@ -27,8 +27,6 @@
   # revision); nix/lib/default.nix makes them from the module config
   specArgs,
   maxLayers,
-  # the runtime weights manifest (nix/lib/weights.nix manifestFile), copied to /src/.cog/weights.json
-  weightsManifest ? null,
   # the image's time in whole seconds (nix/lib/source-date.nix epoch): config `created` and every
   # file's mtime, as the native engine's SOURCE_DATE_EPOCH; 1 = 1970-01-01T00:00:01Z
   epoch ? 1,
@@ -73,7 +71,10 @@ let
       mkdir -p etc src/.cog etc/ssl/certs
       cp -r --no-preserve=mode ${source}/. src/
       cp ${schema}/openapi_schema.json src/.cog/openapi_schema.json
-      ${if weightsManifest == null then "" else "cp ${weightsManifest} src/.cog/weights.json"}
+      # the runtime weights manifest, when the model has runtime-mode weights
+      if [ "$(${jq}/bin/jq '.weights.manifest_text != null' ${spec})" = true ]; then
+        ${jq}/bin/jq -j .weights.manifest_text ${spec} > src/.cog/weights.json
+      fi
       for i in $(${jq}/bin/jq -r '.system.files | keys[]' ${spec}); do
         p=$(${jq}/bin/jq -r ".system.files[$i].path" ${spec})
         mkdir -p "$(dirname "$p")"

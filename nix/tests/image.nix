@@ -57,7 +57,7 @@ in
   (t.case "an epoch sets the source layer's tar mtime" true (t.hasInfix "^SOURCE_DATE_EPOCH=1800000000 .*" later.base.args.fakeRootCommands))
   (t.case "an epoch goes to the spec (created, its label)" true (t.contains "'--epoch' '1800000000'" later.spec.script))
   (t.case "cognix from PATH without the CLI package" true (t.hasInfix "^cognix image-spec .*" later.spec.script))
-  (t.case "no weights manifest: none copied" false (t.contains "weights.json" base.args.extraCommands))
+  (t.case "the weights manifest only when the spec has one" true (t.contains "if [ \"$(/nix/store/jq/bin/jq '.weights.manifest_text != null' /nix/store/00000000000000000000000000000000-hello-image-spec.json)\" = true ]; then" base.args.extraCommands))
   (t.case "maxLayers 1 fails" true (t.fails (import ../lib/image.nix {
     streamLayeredImage = t.recorder "s"; inherit runCommand; jq = ""; runtimeShell = "";
   } { name = "x"; pythonEnv = ""; source = ""; contents = [ ]; specArgs = [ ]; maxLayers = 1; }).name))

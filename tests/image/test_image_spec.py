@@ -97,7 +97,7 @@ def test_spec_fields() -> None:
     assert files["etc/nsswitch.conf"]["text"].startswith("passwd: files\n")
     dirs = {d["path"]: (d["mode"], d["owner"]) for d in data["system"]["dirs"]}
     assert dirs["tmp"] == ("1777", 0) and dirs["root"] == ("0700", 0) and dirs["home/cog"] == ("0755", 1000)
-    assert data["weights"] == {"groups": [], "manifest": None, "source_exclusions": []}
+    assert data["weights"] == {"groups": [], "manifest": None, "manifest_text": None, "source_exclusions": []}
 
 
 def test_root_user_owns_home_and_environment_wins() -> None:
@@ -136,12 +136,13 @@ def test_system_files_are_what_the_native_system_tree_has(tmp_path: Path) -> Non
 
 def test_weights_spec_reuses_cognix_weights() -> None:
     from cognix.weights.layers import layer_groups, source_exclusions
-    from cognix.weights.manifest import manifest_for
+    from cognix.weights.manifest import manifest_bytes, manifest_for
 
     lock = Lock.model_validate(json.loads((FIXTURES / "weights-model/lock.json").read_text())["cognix"])
     w = spec.weights_spec(lock.weights)
     assert [(g.name, list(g.paths)) for g in w.groups] == [(n, [p for p, _ in m]) for n, m in layer_groups(lock)]
     assert w.manifest == manifest_for(lock) and w.manifest is not None
+    assert w.manifest_text.encode("utf-8") == manifest_bytes(w.manifest)
     assert list(w.source_exclusions) == source_exclusions(lock)
 
 

@@ -124,3 +124,25 @@ def test_the_conf_takes_layers_and_config_from_the_spec(scripts: dict) -> None:
     assert conf["config"]["Labels"]["org.opencontainers.image.created"] == "2023-11-14T22:13:20Z"
     assert {k: v for k, v in conf["config"]["Labels"].items() if k != "run.cog.openapi_schema"} == \
         data["config"]["Labels"]
+
+
+def test_the_layer_holds_the_specs_weights_manifest(scripts: dict) -> None:
+    """A lock with runtime-mode weights: /src/.cog/weights.json is manifest_bytes(manifest_for(lock))."""
+    from cognix.lock.model import Lock
+    from cognix.weights.manifest import manifest_bytes, manifest_for
+
+    section = json.loads((REPO / "nix/tests/fixtures/weights-model/lock.json").read_text())["cognix"]
+    (scripts["tmp"] / "lock.json").write_text(json.dumps({"cognix": section}))
+    _spec(scripts)
+    layer = scripts["tmp"] / "layer"
+    layer.mkdir()
+    _bash(scripts["extra"], layer)
+    assert (layer / "src/.cog/weights.json").read_bytes() == manifest_bytes(manifest_for(Lock.model_validate(section)))
+
+
+def test_no_runtime_weights_no_manifest(scripts: dict) -> None:
+    _spec(scripts)
+    layer = scripts["tmp"] / "layer"
+    layer.mkdir()
+    _bash(scripts["extra"], layer)
+    assert not (layer / "src/.cog/weights.json").exists()
