@@ -68,7 +68,7 @@
     in
     {
       lib = {
-        inherit (cognixLib) mkCognixImage layers debianPackages;
+        inherit (cognixLib) mkCognixImage debianPackages;
         inherit cognixFlake;
         # a flake for a repository holding one model at its root (what `cognix init` writes)
         singleModelFlake = { self, name, dir }: cognixFlake' { inherit self; relPath = _: "."; } { ${name} = dir; };

@@ -22,21 +22,10 @@ from pathlib import Path
 from cognix.lock.model import PythonLayout
 from cognix.store.deb import MERGED_DIRS
 
-USER = "cog"
-UID = 1000
-HOME = "/home/cog"
-WEIGHTS_CACHE = "/var/cache/cognix"
-SYSTEM_FORMAT = "5"  # bump when the generated content changes (2: merged /usr, 3: HOME apart, 4: /sbin/tini, 5: FHS dirs)
+from cognix.image.spec import HOME, UID, USER, WEIGHTS_CACHE, system_spec  # noqa: F401 (USER, UID: re-exported)
 
-_PASSWD = f"""root:x:0:0:root:/root:/bin/sh
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-{USER}:x:{UID}:{UID}:{USER}:{HOME}:/bin/sh
-"""
-_GROUP = f"""root:x:0:
-nogroup:x:65534:
-{USER}:x:{UID}:
-"""
-_NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+SYSTEM_FORMAT = "5"  # bump when the generated content changes (2: merged /usr, 3: HOME apart, 4: /sbin/tini, 5: FHS dirs)
+_HOME_DIRS = (HOME.lstrip("/"), f"{HOME.lstrip('/')}/.cache")
 
 
 def ca_bundle(trees: list[Path]) -> bytes:
@@ -64,17 +53,15 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
     (tree / "usr").mkdir(parents=True, exist_ok=True)
     for name in MERGED_DIRS:  # merged /usr: the .deb trees hold these under /usr
         os.symlink(f"usr/{name}", tree / name)
-    _write(tree / "etc/passwd", _PASSWD)
-    _write(tree / "etc/group", _GROUP)
-    _write(tree / "etc/nsswitch.conf", _NSSWITCH)
-    _write(tree / "etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n")
+    spec = system_spec()
+    for f in spec.files:  # passwd, group, nsswitch.conf, ld.so.conf (cognix.image.spec)
+        _write(tree / f.path, f.text, int(f.mode, 8))
     if ca_pem:
         _write(tree / "etc/ssl/certs/ca-certificates.crt", ca_pem)
-    for d in ("tmp", "var/tmp", WEIGHTS_CACHE.lstrip("/")):
-        (tree / d).mkdir(parents=True, exist_ok=True)
-        os.chmod(tree / d, 0o1777)
-    (tree / "root").mkdir(exist_ok=True)
-    os.chmod(tree / "root", 0o700)
+    for d in spec.dirs:  # the world-writable ones and root's home; HOME is a tree of its own (build_home_tree)
+        if d.path not in _HOME_DIRS:
+            (tree / d.path).mkdir(parents=True, exist_ok=True)
+            os.chmod(tree / d.path, int(d.mode, 8))
     # the directories Debian's base-files makes (build.run steps write there: curl -o /usr/local/bin/x, /opt/...)
     for d in (*(f"usr/local/{x}" for x in ("bin", "sbin", "lib", "include", "share", "src", "etc")),
               "opt", "srv", "mnt", "media", "run", "var/lib", "var/log", "var/local", "var/opt"):
@@ -90,6 +77,7 @@ def build_system_tree(tree: Path, *, python: PythonLayout, ca_pem: bytes) -> Non
 
 def build_home_tree(tree: Path) -> None:
     """HOME and its default cache directory (XDG_CACHE_HOME, and so torch's and Hugging Face's caches)."""
-    for d in (HOME.lstrip("/"), f"{HOME.lstrip('/')}/.cache"):
-        (tree / d).mkdir(parents=True, exist_ok=True)
-        os.chmod(tree / d, 0o755)
+    for d in system_spec().dirs:
+        if d.path in _HOME_DIRS:
+            (tree / d.path).mkdir(parents=True, exist_ok=True)
+            os.chmod(tree / d.path, int(d.mode, 8))

@@ -62,34 +62,34 @@ let
       source = pkgs.nix-gitignore.gitignoreSourcePure ignores modelDir;
       # SOURCE_DATE_EPOCH (through cognix.sourceDateEpoch): config `created`, its label, every file's mtime
       time = (import ./source-date.nix).time cfg.cognix.sourceDateEpoch;
-      imageConfig = import ./image-config.nix {
-        inherit cog;
-        environment = cfg.cognix.environment // lib.optionalAttrs (cudaLibs != [ ]) {
-          LD_LIBRARY_PATH = lib.concatStringsSep ":" ([ "/usr/local/nvidia/lib64" "/usr/local/nvidia/lib" ] ++ map (p: "${lib.getLib p}/lib") cudaLibs);
-        };
-        tiniPath = "${pkgs.tini}/bin/tini";
-        # builtins.toJSON: keys sorted, no whitespace (= the native engine's compact_json)
-        cogConfigJSON = builtins.toJSON model.cognix.config;
-        title = cfg.cognix.name;
-        runtimeVersion = (model.cognix.runtime or { }).version or "0.1.0";
-        inherit (cfg.cognix) revision user;
-        inherit (time) created;
+      # the lock as the image spec reads it (cognix image-spec, cognix/image/spec.py): lock.json's
+      # config, with what a default.nix may set in cog.* (gpu, environment, runners, concurrency)
+      # in place of the lock's, empty values left out as cog.yaml's label has them
+      lockConfig = model.cognix.config or { };
+      set = name: value: lib.optionalAttrs (value != null && value != [ ] && value != false) { ${name} = value; };
+      specConfig = builtins.removeAttrs lockConfig [ "predict" "train" "concurrency" "environment" ] // {
+        build = builtins.removeAttrs (lockConfig.build or { }) [ "gpu" ] // set "gpu" cog.build.gpu;
+      } // set "predict" cog.predict // set "train" cog.train // set "environment" cog.environment
+        // set "concurrency" (if cog.concurrency.max == null then null else { max = cog.concurrency.max; });
+      specLockData = { cognix = { config = specConfig; target = model.cognix.target or { }; weights = weightSets; }; };
+      specLock = builtins.toFile "${cfg.cognix.name}-spec-lock.json" (builtins.toJSON specLockData);
+      environment = cfg.cognix.environment // lib.optionalAttrs (cudaLibs != [ ]) {
+        LD_LIBRARY_PATH = lib.concatStringsSep ":" ([ "/usr/local/nvidia/lib64" "/usr/local/nvidia/lib" ] ++ map (p: "${lib.getLib p}/lib") cudaLibs);
       };
+      specArgs = [ specLock "--title" cfg.cognix.name "--user" cfg.cognix.user "--tini" "${pkgs.tini}/bin/tini"
+        "--environment" (builtins.toJSON environment) ]
+        ++ lib.optionals (cfg.cognix.revision != null) [ "--revision" cfg.cognix.revision ];
       run = cog.build.run;
     in
+    # throws (naming `cognix weights push`) while runtime-mode files have no location
+    assert (weights.manifest { weights = weightSets; inherit relPath; }) != false;
     assert run == [ ] || throw "${relPath}: cog.yaml build.run is not supported by the Nix engine; put the packages it installs in default.nix (cognix.rootPackages)";
-    import ./image.nix { inherit (pkgs) runCommand jq nix runtimeShell skopeo; inherit (pkgs.dockerTools) streamLayeredImage; } {
+    import ./image.nix { inherit (pkgs) runCommand jq runtimeShell skopeo; inherit (pkgs.dockerTools) streamLayeredImage; inherit cognixCli; } {
       inherit (cfg.cognix) name maxLayers;
-      inherit pythonEnv source;
+      inherit pythonEnv source specArgs;
       inherit (time) epoch;
-      config = imageConfig;
       contents = [ pythonEnv pkgs.tini pkgs.cacert pkgs.bashInteractive pkgs.coreutils ] ++ systemPackages ++ cudaLibs ++ cfg.cognix.rootPackages
         ++ weightLayers;
-      # throws (naming `cognix weights push`) while runtime-mode files have no location
-      weightsManifest = weights.manifestFile { weights = weightSets; inherit relPath; };
-      # the schema step sees the server's Env (type stubs, cog.yaml environment), minus the image's
-      # PATH and driver path (the build sandbox has its own)
-      schemaEnv = builtins.listToAttrs (map (e: { name = lib.head (lib.splitString "=" e); value = lib.concatStringsSep "=" (lib.tail (lib.splitString "=" e)); }) (lib.filter (e: !(lib.hasPrefix "LD_LIBRARY_PATH=" e || lib.hasPrefix "PATH=" e)) imageConfig.Env));
     } // {
       # `nix run .#<name>.push-weights [-- --bucket B]`: upload this model's weights (cognix weights push),
       # run from the flake's root
@@ -97,6 +97,8 @@ let
         exec ${if cognixCli == null then "cognix" else "${cognixCli}/bin/cognix"} weights push ${lib.escapeShellArg relPath} "$@"
       '';
       inherit pythonEnv source weightLayers;
+      # what `cognix image-spec` gets: its lock (as data) and arguments
+      imageSpec = { lock = specLockData; args = specArgs; };
       config = cfg;
       # the module evaluation (options, config) for inspection: nix eval .#<name>.modules.config.cog
       modules = model.eval;
@@ -104,6 +106,5 @@ let
 in
 {
   inherit mkCognixImage readLock;
-  layers = import ./layers.nix;
   debianPackages = import ./debian-packages.nix;
 }

@@ -52,6 +52,6 @@ rec {
     in
     if seconds < 0 || seconds > max then bad else seconds;
 
-  # the option's value -> { epoch; created; } for nix/lib/image-config.nix and nix/lib/image.nix
+  # the option's value -> { epoch; created; } for nix/lib/default.nix and nix/lib/image.nix
   time = value: let e = epoch value; in { epoch = e; created = rfc3339 e; };
 }

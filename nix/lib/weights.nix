@@ -4,7 +4,9 @@
 #   flat hash for model-dir files), copied into one store path per layer group: a file >= 64 MiB
 #   alone, an entry's smaller files together. Each group is a top-level image content, so
 #   streamLayeredImage gives it its own layer and a changed file rebuilds only its group.
-# - runtime mode: /src/.cog/weights.json, the bytes of manifest_bytes(manifest_for(lock)).
+# - runtime mode: /src/.cog/weights.json, written from the image spec (cognix image-spec's
+#   weights.manifest_text = manifest_bytes(manifest_for(lock))); `manifest` here only refuses,
+#   at evaluation, runtime-mode files not pushed yet.
 # The nixpkgs functions are arguments so the tests can record what is passed to them.
 {
   fetchurl,
@@ -89,7 +91,8 @@ let
   sourceIgnores = weights:
     map (s: "/" + builtins.replaceStrings [ "\\" "*" "?" "[" ] [ "\\\\" "\\*" "\\?" "\\[" ] s) (sourceExclusions weights);
 
-  # = cognix.weights.manifest.manifest_for; null without runtime-mode weights
+  # = cognix.weights.manifest.manifest_for (its data; the file's bytes come from the spec): throws
+  # while runtime-mode files have no location; null without runtime-mode weights
   manifest = { weights, relPath ? "." }:
     let
       runtime = builtins.concatMap (ws: map (f: { inherit ws f; }) ws.files) (builtins.filter (ws: ws.mode == "runtime") weights);
@@ -103,21 +106,7 @@ let
     else if files == [ ] then null
     else { version = 1; files = builtins.sort (a: b: a.dest < b.dest) files; };
 
-  # json.dumps(v, sort_keys=True, indent=2) for ASCII data (Python escapes non-ASCII, Nix does not)
-  pretty = indent: v:
-    let inner = indent + "  "; in
-    if builtins.isAttrs v then
-      (if v == { } then "{}" else "{\n" + builtins.concatStringsSep ",\n"
-        (map (k: inner + builtins.toJSON k + ": " + pretty inner v.${k}) (builtins.attrNames v)) + "\n" + indent + "}")
-    else if builtins.isList v then
-      (if v == [ ] then "[]" else "[\n" + builtins.concatStringsSep ",\n" (map (x: inner + pretty inner x) v) + "\n" + indent + "]")
-    else builtins.toJSON v;
-
-  # = cognix.weights.manifest.manifest_bytes
-  manifestText = m: pretty "" m + "\n";
 in
 {
-  inherit LARGE_FILE layerGroups layers sourceExclusions sourceIgnores manifest manifestText urlOf gcsMediaUrl fileSource;
-  # the manifest as a store file, or null when the model has no runtime-mode weights
-  manifestFile = args: let m = manifest args; in if m == null then null else builtins.toFile "weights.json" (manifestText m);
+  inherit LARGE_FILE layerGroups layers sourceExclusions sourceIgnores manifest urlOf gcsMediaUrl fileSource;
 }

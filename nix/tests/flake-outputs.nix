@@ -21,7 +21,7 @@ in
   (t.case "app program" { type = "app"; program = "/nix/store/00000000000000000000000000000000-cognix-cli/bin/cognix"; } out.apps.${sys}.default)
   (t.case "template" true (builtins.pathExists (out.templates.default.path + "/flake.nix")))
   (t.case "checks run the pure suite" true (t.contains "nix-instantiate --eval --strict --json --readonly-mode" out.checks.${sys}.nix-unit.script))
-  (t.case "lib exports" [ "cognixFlake" "debianPackages" "layers" "mkCognixImage" "singleCognixFlake" "singleModelFlake" ] (builtins.attrNames out.lib))
+  (t.case "lib exports" [ "cognixFlake" "debianPackages" "mkCognixImage" "singleCognixFlake" "singleModelFlake" ] (builtins.attrNames out.lib))
   (t.case "single-model flake: package and default" [ "default" "nix-model" ] (builtins.attrNames user.packages.${sys}))
   (t.case "single-model flake: image" "stream-nix-model" userImg.name)
   (t.case "single-model flake: push-weights app" "/nix/store/00000000000000000000000000000000-push-weights-nix-model/bin/push-weights-nix-model"

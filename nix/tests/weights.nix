@@ -62,11 +62,10 @@ in
     ]; } m)
   (t.case "no runtime weights: no manifest" null (w.manifest { weights = builtins.filter (x: x.mode == "build") ws; }))
   (t.case "unpushed runtime files fail evaluation" true (t.fails (builtins.toJSON (w.manifest { weights = unpushed; }))))
-  (t.case "manifest text: indent 2, trailing newline" "{\n  \"files\": [],\n  \"version\": 1\n}\n" (w.manifestText { version = 1; files = [ ]; }))
   (t.case "image: weight layers are contents (own layers)" [ "w-weights-src-weights" "w-weights-src-models-model.safetensors" "w-weights-src-models" ]
     (map (d: d.name) (builtins.filter (d: t.hasInfix "^w-weights" (d.name or "")) base.contents)))
   (t.case "image: weights files kept out of /src" true (builtins.all (p: builtins.elem p img.source.ignores) [ "/rt.bin" "/weights/sub/config.json" "/weights/tok.json" ]))
-  (t.case "image: manifest copied to /src/.cog/weights.json" true (t.hasInfix "cp /nix/store/[a-z0-9]{32}-weights.json src/.cog/weights.json" base.extraCommands))
+  (t.case "image: the spec's manifest written to /src/.cog/weights.json" true (t.hasInfix "jq -j .weights.manifest_text /nix/store/[a-z0-9]{32}-[a-z-]+-image-spec.json > src/.cog/weights.json" base.extraCommands))
   (t.case "image: push uses nixpkgs' skopeo" true (t.contains "/nix/store/00000000000000000000000000000000-skopeo/bin/skopeo --insecure-policy copy" img.script))
-  (t.case "model without weights: no manifest copied" false (t.contains "weights.json" (import ./mk-image-base.nix)))
+  (t.case "image: the spec's weights in its lock" ws img.imageSpec.lock.cognix.weights)
 ]

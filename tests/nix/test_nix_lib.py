@@ -31,10 +31,10 @@ def test_pure_suite_passes(tmp_path: Path) -> None:
 
 def test_suite_reports_a_wrong_expectation(tmp_path: Path) -> None:
     """The runner is not vacuous: a case whose expectation is wrong shows up in `failed`."""
-    expr = '(import ./nix/tests/lib.nix).case "wrong" [ [ "a" ] ] ((import ./nix/lib/layers.nix).coalesce { paths = [ { path = "a"; size = 1; } { path = "b"; size = 1; } ]; maxLayers = 1; })'
+    expr = '(import ./nix/tests/lib.nix).case "wrong" "1970-01-01T00:00:00Z" ((import ./nix/lib/source-date.nix).rfc3339 1)'
     case = nix_eval(expr, tmp_path)
     assert case["ok"] is False
-    assert case["actual"] == [["a", "b"]]
+    assert case["actual"] == "1970-01-01T00:00:01Z"
 
 
 def test_unknown_system_package_names_it_and_the_fix(tmp_path: Path) -> None:

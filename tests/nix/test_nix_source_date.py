@@ -4,6 +4,7 @@ layers' mtime alike."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -23,9 +24,21 @@ THROUGH_THE_OPTION = (
     'cognixLib = import ./nix/lib { inherit (stubs) pkgs dream2nix; cognixSrc = "/cognix-src"; }; '
     "option = (import ./nix/modules/cognix.nix { lib = { mkOption = o: o; types = { }; }; }).options.cognix.sourceDateEpoch; "
     'args = (cognixLib.mkCognixImage { modelDir = ./nix/tests/fixtures/nix-model; name = "nix-model"; '
-    "modules = [ { cognix.sourceDateEpoch = option.default; } ]; }).env.passthru.base.args; "
-    'in { inherit (args) created fakeRootCommands; label = args.config.Labels."org.opencontainers.image.created"; }'
+    "modules = [ { cognix.sourceDateEpoch = option.default; } ]; }).env.passthru; "
+    "in { inherit (args.base.args) created; tar = builtins.head (builtins.split \"\\n\" args.base.args.fakeRootCommands); "
+    "spec = builtins.head (builtins.match \".*'--epoch' '([0-9]+)'.*\" args.spec.script); }"
 )
+
+
+def _label(epoch: str, tmp_path: Path) -> str:
+    """The created label `cognix image-spec --epoch` writes (what the conf derivation runs)."""
+    from click.testing import CliRunner
+
+    from cognix.cli.main import cli
+
+    (tmp_path / "lock.json").write_text('{"cognix": {"config": {}}}')
+    out = CliRunner().invoke(cli, ["image-spec", str(tmp_path), "--epoch", epoch], catch_exceptions=False).output
+    return json.loads(out)["config"]["Labels"]["org.opencontainers.image.created"]
 
 # the brief's values (leap days of 2000, 1980's stdenv default...), day and year edges, and a deterministic spread
 EPOCHS = [0, 1, 59, 86399, 86400, 68169600, 315532800, 951782400, 951868799, 951868800, 978307199,
@@ -54,7 +67,8 @@ def test_source_date_epoch_sets_the_nix_image_time(monkeypatch: pytest.MonkeyPat
     for stamp in (None, "1700000000", "1800000000"):
         native = _native(monkeypatch, stamp)  # nix-instantiate inherits this environment (nixeval._env)
         got = nix_eval(THROUGH_THE_OPTION, tmp_path)
-        assert got == {"created": native, "label": native, "fakeRootCommands": f"SOURCE_DATE_EPOCH={stamp or 1}"}
+        assert got == {"created": native, "spec": stamp or "1", "tar": f"SOURCE_DATE_EPOCH={stamp or 1}"}
+        assert _label(got["spec"], tmp_path) == native
         seen[stamp] = got["created"]
     assert seen == {None: "1970-01-01T00:00:01Z", "1700000000": "2023-11-14T22:13:20Z", "1800000000": "2027-01-15T08:00:00Z"}
 

@@ -35,9 +35,18 @@ def _lock(weights: list[dict] | None = None) -> Lock:
 
 
 def test_manifest_bytes_equal_the_python_engine(tmp_path: Path) -> None:
-    """The file the Nix image ships is byte-for-byte manifest_bytes(manifest_for(lock))."""
-    text = nix_eval(f"{W}.manifestText ({W}.manifest {{ weights = {LOCK_WEIGHTS}; }})", tmp_path)
-    assert text.encode() == manifest_bytes(manifest_for(_lock()))
+    """The file the Nix image ships (the spec's weights.manifest_text, from the lock mkCognixImage hands
+    `cognix image-spec`) is byte-for-byte manifest_bytes(manifest_for(lock))."""
+    from click.testing import CliRunner
+
+    from cognix.cli.main import cli
+
+    lock = nix_eval("(let stubs = import ./nix/tests/stub-pkgs.nix; lib = import ./nix/lib { inherit (stubs) pkgs "
+                    'dream2nix; cognixSrc = "/cognix-src"; }; in lib.mkCognixImage { modelDir = '
+                    './nix/tests/fixtures/weights-model; name = "w"; }).imageSpec.lock', tmp_path)
+    (tmp_path / "lock.json").write_text(json.dumps(lock))
+    out = CliRunner().invoke(cli, ["image-spec", str(tmp_path)], catch_exceptions=False).output
+    assert json.loads(out)["weights"]["manifest_text"].encode() == manifest_bytes(manifest_for(_lock()))
 
 
 def test_compact_to_json_equals_sorted_compact_dumps(tmp_path: Path) -> None:
@@ -117,8 +126,8 @@ def test_result_push_copies_the_stream_to_a_registry(tmp_path: Path, local_regis
         'let t = import ./nix/tests/lib.nix; in (import ./nix/lib/image.nix { '
         f'streamLayeredImage = a: t.recorder "s" a // {{ outPath = "{base}"; }}; '
         'runCommand = name: env: script: { inherit name env script; outPath = "/nix/store/conf"; }; '
-        'jq = "jq"; nix = "nix"; runtimeShell = "/bin/sh"; } { name = "m"; pythonEnv = "/e"; source = "/s"; '
-        'contents = [ ]; config = { }; maxLayers = 10; }).script'
+        'jq = "jq"; runtimeShell = "/bin/sh"; } { name = "m"; pythonEnv = "/e"; source = "/s"; '
+        'contents = [ ]; specArgs = [ ]; maxLayers = 10; }).script'
     )
     script = nix_eval(expr, tmp_path)
     out = tmp_path / "result"

@@ -12,11 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from cognix.engines.native import entries as E
-from cognix.engines.native.plan import Planned, image_config, image_env, make_plan, pip_freeze
+from cognix.engines.native.plan import Planned, image_env, make_plan, pip_freeze, spec_inputs
 from cognix.engines.native.sdists import built_wheels
 from cognix.engines.native.run_steps import RunContext, check_records, run_entry
 from cognix.engines.native.steps import generate_schema
 from cognix.errors import CognixError, LockError
+from cognix.image import spec
 from cognix.image.plan import ImagePlan
 from cognix.progress import Progress, Silent
 from cognix.store.system import UID
@@ -122,12 +123,12 @@ def plan_model(
     E.check_image(lock, [p.entry for p in planned], env, only={"src"})
 
     freeze = pip_freeze(E.installed_dists(wheels, lock.target.layout()))
-    image = image_config(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
+    inputs = spec_inputs(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          pip_freeze=freeze, cuda=lock.target.cuda, cudnn=lock.target.cudnn,
-                         created=created, root_user=root_user, gpu_lib_dirs=gpu_dirs)
+                         created=created, root_user=root_user, gpu_lib_dirs=gpu_dirs,
+                         weights=spec.weights_spec(lock.weights))
     # Cog names the image after `model` when `image` is unset
-    return make_plan(planned, image, name=model_dir.name, image=config.image or config.model,
-                     max_layers=max_layers, created=created)
+    return make_plan(planned, inputs, name=model_dir.name, image=config.image or config.model, max_layers=max_layers)
 
 
 def _run_layer(model_dir: Path, lock, config, base: list, env: list[str], ctx: RunContext, *, offline: bool,

@@ -1,19 +1,19 @@
-"""From store entries to an ImagePlan: layer order, layer merging, and the image config."""
+"""From store entries to an ImagePlan: layer order here; layer merging and the image config from the image spec
+(cognix.image.spec), the policy both engines share."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cognix import __version__, jsontext
 from cognix.runtime.schema import SCHEMA_VERSION as COG_VERSION  # the Cog release the runtime answers as
+from cognix.image import spec
 from cognix.image.plan import Entry, ImageConfig, ImagePlan, Layer
-from cognix.store.system import USER
 
 # Kinds in the order their layers go into the image: least changing first, the model's source last.
 KIND_ORDER = ["deb", "python", "system", "wheel", "runtime", "run", "weights", "src"]
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 @dataclass(frozen=True)
@@ -58,32 +58,30 @@ def order_entries(planned: list[Planned]) -> list[Planned]:
     return sorted(planned, key=key)
 
 
-def _layer_size(layer: Layer) -> int:
-    return sum(e.size for e in layer.entries)
-
-
 def _has_run(layer: Layer) -> bool:
     return any(e.name == "run" for e in layer.entries)
 
 
 def merge_layers(layers: list[Layer], max_layers: int) -> list[Layer]:
-    """Merge the adjacent pair with the smallest combined size until at most max_layers remain.
+    """The spec's grouping (cognix.image.spec.group_layers) on layers: the adjacent pair with the smallest combined
+    size merged until at most max_layers remain.
 
     The last layer (the model's source, which changes on every edit) is never merged, so a rebuild changes one layer.
     Neither is the build.run layer: its OCI whiteouts only hide what lower layers hold, never files of its own layer.
     """
     if max_layers < 2:
         raise ValueError("max_layers must be at least 2")
-    layers = list(layers)
-    while len(layers) > max_layers:
-        # pairs (i, i+1) among all but the last layer, the run layer in neither
-        candidates = [k for k in range(len(layers) - 2) if not (_has_run(layers[k]) or _has_run(layers[k + 1]))]
-        if not candidates:
-            break
-        i = min(candidates, key=lambda k: (_layer_size(layers[k]) + _layer_size(layers[k + 1]), k))
-        a, b = layers[i], layers[i + 1]
-        layers[i : i + 2] = [Layer(entries=a.entries + b.entries, comment=f"{a.comment} + {b.comment}")]
-    return layers
+    if len(layers) <= max_layers:
+        return list(layers)
+    *store, last = layers
+    candidates = [spec.Candidate(path=str(i), size=sum(e.size for e in layer.entries), alone=_has_run(layer))
+                  for i, layer in enumerate(store)]
+    merged = []
+    for group in spec.group_layers(candidates, max_layers - 1):
+        parts = [store[int(i)] for i in group.paths]
+        merged.append(parts[0] if len(parts) == 1 else Layer(entries=[e for p in parts for e in p.entries],
+                                                             comment=" + ".join(p.comment for p in parts)))
+    return [*merged, last]
 
 
 def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
@@ -91,18 +89,7 @@ def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
     return merge_layers(layers, max_layers)
 
 
-
-def image_env(config, *, gpu_lib_dirs: list[str] = ()) -> list[str]:
-    env: dict[str, str] = {"PATH": DEFAULT_PATH, "PYTHONUNBUFFERED": "1", "LANG": "C.UTF-8"}
-    if config.build.gpu:
-        env["NVIDIA_DRIVER_CAPABILITIES"] = "all"
-        env["NVIDIA_VISIBLE_DEVICES"] = "all"
-        env["LD_LIBRARY_PATH"] = ":".join(["/usr/local/nvidia/lib64", "/usr/local/nvidia/lib", *gpu_lib_dirs])
-    env.update(config.runtime_env())
-    return [f"{k}={env[k]}" for k in sorted(env)]
-
-
-def image_config(
+def spec_inputs(
     config,
     *,
     title: str,
@@ -114,46 +101,31 @@ def image_config(
     pip_freeze: str = "",
     cuda: str | None = None,
     cudnn: str | None = None,
-) -> ImageConfig:
-    """The image config and Cog's labels as Cog's builder writes them (pkg/image/build.go): run.cog.version is the
-    Cog release the runtime answers as (cognix's own version has a label of its own), run.cog.config is completed
-    as Cog completes it (a GPU model's CUDA and cuDNN), run.cog.pip_freeze lists the image's Python packages."""
-    labels = {
-        "run.cog.config": jsontext.compact(cog_config_label(config, cuda=cuda, cudnn=cudnn)),
-        "run.cog.version": COG_VERSION,
-        "run.cognix.version": __version__,
-        "run.cog.has_init": "true",
-        "org.opencontainers.image.title": title,
-        "org.opencontainers.image.created": created,
-    }
-    if schema is not None:
-        labels["run.cog.openapi_schema"] = jsontext.compact(schema)
-    if pip_freeze:
-        labels["run.cog.pip_freeze"] = pip_freeze
-    if revision:
-        labels["org.opencontainers.image.revision"] = revision
-    return ImageConfig(
-        entrypoint=["/usr/bin/tini", "--"],
-        cmd=["python", "-m", "cognix.runtime"],
-        env=image_env(config, gpu_lib_dirs=list(gpu_lib_dirs)),
-        working_dir="/src",
-        user="" if root_user else USER,
-        exposed_ports=["5000/tcp"],
-        labels=dict(sorted(labels.items())),
-    )
+    weights: spec.WeightsSpec | None = None,
+) -> spec.SpecInputs:
+    """The image spec's inputs for a CogConfig (the native engine reads cog.yaml; the Nix engine the lock)."""
+    return spec.SpecInputs(cog=spec.CogSettings.from_config(config), runtime_version=COG_VERSION, title=title,
+                           created=created, revision=revision, user="" if root_user else spec.USER,
+                           gpu_lib_dirs=tuple(gpu_lib_dirs), schema=schema, pip_freeze=pip_freeze, cuda=cuda,
+                           cudnn=cudnn, weights=weights)
 
 
-def cog_config_label(config, *, cuda: str | None, cudnn: str | None) -> dict:
-    """cog.yaml as Cog's run.cog.config label has it: for a GPU model, build.cuda and build.cudnn filled in (from
-    the lock's torch when cog.yaml leaves them out)."""
-    data = config.cog_json()
-    if not config.build.gpu:
-        return data
-    build = dict(data.get("build", {}))
-    for key, value in (("cuda", cuda), ("cudnn", cudnn)):
-        if value and key not in build:
-            build[key] = value
-    return {**data, "build": build}
+def image_env(config, *, gpu_lib_dirs: list[str] = ()) -> list[str]:
+    return spec.image_env(spec.CogSettings.from_config(config), gpu_lib_dirs=tuple(gpu_lib_dirs))
+
+
+def config_of(data: dict) -> ImageConfig:
+    """The spec's image config (Docker's JSON keys) as the image writer's ImageConfig."""
+    return ImageConfig(entrypoint=data["Entrypoint"], cmd=data["Cmd"], env=data["Env"], working_dir=data["WorkingDir"],
+                       user=data["User"], exposed_ports=sorted(data["ExposedPorts"]), labels=data["Labels"])
+
+
+def image_config(config, **kwargs) -> ImageConfig:
+    """The image config and Cog's labels as Cog's builder writes them (pkg/image/build.go), from the image spec
+    (cognix.image.spec): run.cog.version is the Cog release the runtime answers as (cognix's own version has a label
+    of its own), run.cog.config is completed as Cog completes it (a GPU model's CUDA and cuDNN), run.cog.pip_freeze
+    lists the image's Python packages."""
+    return config_of(spec.image_config(spec_inputs(config, **kwargs)))
 
 
 def pip_freeze(dists: list[tuple[str, str]]) -> str:
@@ -173,14 +145,39 @@ def repo_tag(name: str, image: str | None, config: ImageConfig, layers: list[Lay
     return f"cognix-{safe}:{digest.hexdigest()[:12]}"
 
 
+def native_spec(planned: list[Planned], inputs: spec.SpecInputs, max_layers: int = 100) -> spec.ImageSpec:
+    """The image spec for the native engine's entries: one candidate per entry (name and own size) in plan order,
+    the model's source (last) apart, the build.run layer never merged."""
+    store = order_entries(planned)[:-1]
+    candidates = tuple(spec.Candidate(path=p.entry.name, size=p.entry.size, alone=p.entry.name == "run") for p in store)
+    return spec.spec_for(dataclasses.replace(inputs, candidates=candidates, max_layers=max_layers))
+
+
+def layers_of(planned: list[Planned], image_spec: spec.ImageSpec) -> list[Layer]:
+    """The spec's layer groups as layers of entries (groups are runs of consecutive entries), then the source."""
+    ordered = order_entries(planned)
+    layers, at = [], 0
+    for group in image_spec.layers:
+        entries = [p.entry for p in ordered[at : at + len(group.paths)]]
+        assert [e.name for e in entries] == list(group.paths), "the spec's layers follow the plan's order"
+        layers.append(Layer(entries=entries, comment=group.comment))
+        at += len(group.paths)
+    return [*layers, *(Layer(entries=[p.entry], comment=p.entry.name) for p in ordered[at:])]
+
+
 def make_plan(
     planned: list[Planned],
-    config: ImageConfig,
+    inputs: spec.SpecInputs,
     *,
     name: str,
     image: str | None,
     max_layers: int = 100,
-    created: str = "1970-01-01T00:00:01Z",
 ) -> ImagePlan:
-    layers = plan_layers(planned, max_layers)
-    return ImagePlan(layers=layers, config=config, repo_tag=repo_tag(name, image, config, layers), created=created)
+    """The plan from the image spec (cognix.image.spec): its layer grouping and image config."""
+    if max_layers < 2:
+        raise ValueError("max_layers must be at least 2")
+    image_spec = native_spec(planned, inputs, max_layers)
+    layers = layers_of(planned, image_spec)
+    config = config_of(image_spec.config)
+    return ImagePlan(layers=layers, config=config, repo_tag=repo_tag(name, image, config, layers),
+                     created=image_spec.created)
