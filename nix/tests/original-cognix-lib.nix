@@ -25,7 +25,14 @@ let
   # the libraries every wheel is autoPatchelf'ed against (nix/lib/python-env.nix)
   wheelLibs = img: map (d: d.name) (builtins.elemAt img.pythonEnv.d2nArgs.modules 2).pip.drvs.torch.mkDerivation.buildInputs;
   warnings = img: img.modules.config.warnings;
-  env = img: img.env.passthru.base.args.config.Env;
+  # the image's extra Env as `cognix image-spec --environment JSON` gets it (the spec makes the image's Env)
+  env = img:
+    let
+      args = img.imageSpec.args;
+      at = builtins.head (builtins.filter (i: builtins.elemAt args i == "--environment") (builtins.genList (i: i) (builtins.length args)));
+      extra = builtins.fromJSON (builtins.elemAt args (at + 1));
+    in
+    map (k: "${k}=${extra.${k}}") (builtins.attrNames extra);
 
   plain = image [ ];
   asLines = image [ { cognix.sourceIgnores = "*.ckpt\n/models/*\n"; } ];
@@ -69,7 +76,7 @@ in
   # d: renamed, with a warning
   (t.case "dockerTools.streamLayeredImage.maxLayers -> cognix.maxLayers" { value = 50; storeLayers = true; } {
     value = oldMaxLayers.config.cognix.maxLayers;
-    storeLayers = t.hasInfix "maxLayers = 49;" oldMaxLayers.env.passthru.conf.script;
+    storeLayers = t.contains "'--max-layers' '50'" oldMaxLayers.env.passthru.spec.script;  # the spec keeps one for /src
   })
   (t.case "dockerTools.streamLayeredImage.maxLayers: a warning naming the new option" true
     (builtins.length (warnings oldMaxLayers) == 1 && t.contains "`dockerTools.streamLayeredImage.maxLayers' (the original cognix's name" (builtins.head (warnings oldMaxLayers))
