@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from cognix.engines.native import entries as E
@@ -21,22 +20,19 @@ from cognix.image import spec
 from cognix.image.plan import ImagePlan
 from cognix.progress import Progress, Silent
 from cognix.store.system import UID
-from cognix.weights.layers import source_exclusions, weight_trees
-from cognix.weights.manifest import MANIFEST_PATH, manifest_bytes, manifest_for
-
-DEFAULT_CREATED = "1970-01-01T00:00:01Z"  # when SOURCE_DATE_EPOCH is unset
-
+from cognix.weights.layers import weight_trees
+from cognix.weights.manifest import MANIFEST_PATH
 
 def image_created() -> str:
     """The image's timestamp (config `created`, every file's mtime): SOURCE_DATE_EPOCH, as reproducible-builds.org
-    defines it (whole seconds since 1970, UTC), else DEFAULT_CREATED."""
+    defines it (whole seconds since 1970, UTC), else the spec's DEFAULT_CREATED."""
     raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
-        return DEFAULT_CREATED
+        return spec.DEFAULT_CREATED
     if not raw.isdigit() or int(raw) > 253402300799:
         raise CognixError(f"SOURCE_DATE_EPOCH={raw!r} is not a time: it must be whole seconds since 1970-01-01 UTC",
                           fix="set it to e.g. $(git log -1 --format=%ct), or unset it for 1970-01-01T00:00:01Z")
-    return datetime.fromtimestamp(int(raw), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return spec.rfc3339(int(raw))
 
 
 @dataclass(frozen=True)
@@ -87,9 +83,10 @@ def plan_model(
     model_dir = model_dir.resolve()
     progress = progress or Silent()
     config, lock = _load(model_dir)
-    # before any download: raises WeightsError while runtime-mode weights have no recorded location
-    manifest = manifest_for(lock)
-    extra = {MANIFEST_PATH: manifest_bytes(manifest)} if manifest is not None else {}
+    # the spec's weights part, once, before any download: raises WeightsError while runtime-mode weights have no
+    # recorded location
+    weights = spec.weights_spec(lock.weights)
+    extra = {MANIFEST_PATH: weights.manifest_text.encode("utf-8")} if weights.manifest_text is not None else {}
     files = E.fetch_all(lock, offline=offline, snapshot_url=snapshot_url, progress=progress)
     lock, built = built_wheels(lock, offline=offline, progress=progress)  # wheels built from sdists
     files |= built
@@ -114,7 +111,7 @@ def plan_model(
         planned.append(Planned("run", run))
     # build-mode weights: one layer per entry (in weight_trees' order), between the run layer and /src
     planned += [Planned("weights", e) for e in weight_trees(lock, model_dir, progress=progress)]
-    excluded = set(source_exclusions(lock))  # weights files arrive through their own layers or at start
+    excluded = set(weights.source_exclusions)  # weights files arrive through their own layers or at start
     src_files = [f for f in E.source_files(model_dir) if f not in excluded]
     E.check_image(lock, [p.entry for p in planned], env)  # every ELF file finds its libraries
     schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files),
@@ -126,7 +123,7 @@ def plan_model(
     inputs = spec_inputs(config, title=model_dir.name, schema=json.loads(schema), revision=git_revision(model_dir),
                          pip_freeze=freeze, cuda=lock.target.cuda, cudnn=lock.target.cudnn,
                          created=created, root_user=root_user, gpu_lib_dirs=gpu_dirs,
-                         weights=spec.weights_spec(lock.weights))
+                         weights=weights)
     # Cog names the image after `model` when `image` is unset
     return make_plan(planned, inputs, name=model_dir.name, image=config.image or config.model, max_layers=max_layers)
 
