@@ -58,37 +58,6 @@ def order_entries(planned: list[Planned]) -> list[Planned]:
     return sorted(planned, key=key)
 
 
-def _has_run(layer: Layer) -> bool:
-    return any(e.name == "run" for e in layer.entries)
-
-
-def merge_layers(layers: list[Layer], max_layers: int) -> list[Layer]:
-    """The spec's grouping (cognix.image.spec.group_layers) on layers: the adjacent pair with the smallest combined
-    size merged until at most max_layers remain.
-
-    The last layer (the model's source, which changes on every edit) is never merged, so a rebuild changes one layer.
-    Neither is the build.run layer: its OCI whiteouts only hide what lower layers hold, never files of its own layer.
-    """
-    if max_layers < 2:
-        raise ValueError("max_layers must be at least 2")
-    if len(layers) <= max_layers:
-        return list(layers)
-    *store, last = layers
-    candidates = [spec.Candidate(path=str(i), size=sum(e.size for e in layer.entries), alone=_has_run(layer))
-                  for i, layer in enumerate(store)]
-    merged = []
-    for group in spec.group_layers(candidates, max_layers - 1):
-        parts = [store[int(i)] for i in group.paths]
-        merged.append(parts[0] if len(parts) == 1 else Layer(entries=[e for p in parts for e in p.entries],
-                                                             comment=" + ".join(p.comment for p in parts)))
-    return [*merged, last]
-
-
-def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
-    layers = [Layer(entries=[p.entry], comment=p.entry.name) for p in order_entries(planned)]
-    return merge_layers(layers, max_layers)
-
-
 def spec_inputs(
     config,
     *,

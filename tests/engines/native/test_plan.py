@@ -12,13 +12,16 @@ import cognix
 from cognix.engines.native.plan import (
     Planned,
     image_config,
-    merge_layers,
+    layers_of,
+    native_spec,
     order_entries,
     pip_freeze,
-    plan_layers,
     popularity,
 )
+from cognix.image import spec
 from cognix.image.plan import Entry, Layer
+
+INPUTS = spec.SpecInputs(cog=spec.CogSettings(config={}), runtime_version="0.23.1", title="t")
 
 
 def _e(name: str, size: int = 10, refs: tuple[str, ...] = ()) -> Entry:
@@ -37,14 +40,20 @@ def test_order_kinds_then_popularity() -> None:
     assert names == ["deb/libc6", "deb/libssl3", "deb/python3.11", "system", "wheel/a", "runtime", "src"]
 
 
+def plan_layers(planned: list[Planned], max_layers: int = 100) -> list[Layer]:
+    """The native engine's layers: the image spec's grouping of the planned entries (as make_plan takes them)."""
+    return layers_of(planned, native_spec(planned, INPUTS, max_layers))
+
+
 def test_merge_smallest_adjacent_pair_keeps_source_alone() -> None:
-    layers = [Layer(entries=[_e(n, s)], comment=n) for n, s in [("a", 100), ("b", 1), ("c", 2), ("d", 50), ("src", 1)]]
-    merged = merge_layers(layers, 4)
+    planned = [Planned("src" if n == "src" else "deb", _e(n, s))
+               for n, s in [("a", 100), ("b", 1), ("c", 2), ("d", 50), ("src", 1)]]
+    merged = plan_layers(planned, 4)
     assert [[e.name for e in layer.entries] for layer in merged] == [["a"], ["b", "c"], ["d"], ["src"]]
-    merged = merge_layers(layers, 2)
+    merged = plan_layers(planned, 2)
     assert [[e.name for e in layer.entries] for layer in merged] == [["a", "b", "c", "d"], ["src"]]
     with pytest.raises(ValueError):
-        merge_layers(layers, 1)
+        plan_layers(planned, 1)
 
 
 def test_plan_respects_max_layers() -> None:
@@ -95,10 +104,10 @@ def test_labels_cog_completes(tmp_path: Path) -> None:
 
 
 def test_run_layer_is_never_merged() -> None:
-    layers = [Layer(entries=[_e(n, size=1 if n == "run" else 100)], comment=n)
-              for n in ["deb/a", "deb/b", "wheel/c", "run", "src"]]
-    merged = merge_layers(layers, 3)
+    planned = [Planned(n.split("/")[0], _e(n, size=1 if n == "run" else 100))
+               for n in ["deb/a", "deb/b", "wheel/c", "run", "src"]]
+    merged = plan_layers(planned, 3)
     assert [[e.name for e in layer.entries] for layer in merged] == [["deb/a", "deb/b", "wheel/c"], ["run"], ["src"]]
     # nothing left to merge: more layers than asked rather than whiteouts beside the files they hide
-    assert [[e.name for e in layer.entries] for layer in merge_layers(layers, 2)] == [
+    assert [[e.name for e in layer.entries] for layer in plan_layers(planned, 2)] == [
         ["deb/a", "deb/b", "wheel/c"], ["run"], ["src"]]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from cognix.engines.native.plan import Planned, plan_layers
+from test_plan import plan_layers
+
+from cognix.engines.native.plan import Planned
 from cognix.image.plan import Entry
 
 
