@@ -2,171 +2,35 @@
 
 The messages are cognix/runtime/protocol.py's: the parent writes Predict/Shutdown on fd `--ctrl-fd`,
 Cancel/HealthCheck on `--side-fd`, and the worker writes events on fd `--event-fd` (stdout/stderr stay free for user
-code; they are captured into prediction logs).
+code; they are captured into prediction logs: capture.py).
 
 One asyncio loop runs in the main thread: async predictions are tasks on it (cancel = task.cancel()); a sync
 prediction runs on it directly (the loop only admits one at a time then) and is cancelled by SIGUSR1, whose handler
-raises CancelationException in the main thread, which also interrupts time.sleep and other blocking calls.
+raises CancelationException in the main thread, which also interrupts time.sleep and other blocking calls. Which
+cancel is for which prediction: cancels.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextvars
-import fcntl
 import gc
 import importlib
 import inspect
-import io
-import itertools
 import json
 import os
-import select
 import signal
 import sys
-import termios
 import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from cognix.runtime import protocol as wire
-
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "cognix_prediction", default=None
-)
-
-
-EARLY_CANCEL_S = 2.0  # how long a cancel for a prediction not yet started stays valid
-
-
-def _forget_older(stamps: dict[str, float], now: float) -> None:
-    """Drop entries older than EARLY_CANCEL_S from a dict kept in time order (oldest first)."""
-    for key in list(itertools.takewhile(lambda k: now - stamps[k] >= EARLY_CANCEL_S, stamps)):
-        del stamps[key]
-
-class Channel:
-    """Thread-safe writer of events to the parent."""
-
-    def __init__(self, fd: int) -> None:
-        self._out = os.fdopen(fd, "wb", buffering=1 << 16)
-        self._lock = threading.Lock()
-
-    def emit(self, event: wire.Event) -> None:
-        data = wire.encode(event)
-        with self._lock:
-            self._out.write(data)
-            self._out.flush()
-
-
-class LogRouter:
-    """Routes captured output lines to the prediction they belong to (or to setup logs, or to real stderr)."""
-
-    def __init__(self, channel: Channel, real_err: int) -> None:
-        self.channel = channel
-        self.real_err = real_err
-        self.setup_phase = True
-        self.active: set[str] = set()
-        self.captures: list[Any] = []
-
-    def line(self, text: str, source: str, pid: str | None) -> None:
-        if pid is None and len(self.active) == 1:
-            # Output from threads the predictor started (no contextvar) or from C code: the sole running one.
-            pid = next(iter(self.active))
-        if pid is not None:
-            self.channel.emit(wire.Log(pid, text, source))
-        elif self.setup_phase:
-            self.channel.emit(wire.SetupLog(text))
-        else:
-            os.write(self.real_err, text.encode(errors="replace"))
-
-
-class LineWriter(io.TextIOBase):
-    """sys.stdout/sys.stderr replacement: line-buffered, per prediction (contextvar-aware)."""
-
-    def __init__(self, router: LogRouter, source: str) -> None:
-        self.router = router
-        self.source = source
-        self._partial: dict[str | None, str] = {}
-        self._lock = threading.Lock()
-
-    def writable(self) -> bool:
-        return True
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return 1 if self.source == "stdout" else 2
-
-    def write(self, s: str) -> int:
-        if not s:
-            return 0
-        pid = _current.get()
-        with self._lock:
-            buf = self._partial.pop(pid, "") + s
-            *lines, rest = buf.split("\n")
-            if rest:
-                self._partial[pid] = rest
-        for line in lines:
-            self.router.line(line + "\n", self.source, pid)
-        return len(s)
-
-    def flush(self, pid: str | None = ...) -> None:  # type: ignore[assignment,override]
-        with self._lock:
-            keys = list(self._partial) if pid is ... else [pid]
-            pending = [(k, self._partial.pop(k)) for k in keys if k in self._partial]
-        for key, text in pending:
-            self.router.line(text, self.source, key)
-
-
-class FdCapture:
-    """Points fd 1 or 2 at a pipe read by a thread, so output of C code and subprocesses is captured too."""
-
-    def __init__(self, fd: int, router: LogRouter, source: str) -> None:
-        self.router = router
-        self.source = source
-        self.read_end, write_end = os.pipe()
-        os.dup2(write_end, fd)
-        os.close(write_end)
-        self.busy = False
-        threading.Thread(
-            target=self._pump, name=f"cognix-{source}", daemon=True
-        ).start()
-
-    def _pump(self) -> None:
-        pending = b""
-        while True:
-            # Wait for data without consuming it, and mark busy before reading: from a write until its lines
-            # are routed, either the pipe holds unread bytes or `busy` is set (what drain() relies on).
-            select.select([self.read_end], [], [])
-            self.busy = True
-            chunk = os.read(self.read_end, 65536)
-            if not chunk:
-                self.busy = False
-                return
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                self.router.line(line.decode(errors="replace") + "\n", self.source, None)
-            self.busy = False
-
-    def drain(self, timeout: float = 0.5) -> None:
-        """Wait until what was written so far reached the router (a no-op when the pipe is empty)."""
-        deadline = time.monotonic() + timeout
-        while (self.busy or self._unread()) and time.monotonic() < deadline:
-            time.sleep(0.001)
-
-    def _unread(self) -> int:
-        buf = bytearray(4)
-        fcntl.ioctl(self.read_end, termios.FIONREAD, buf)
-        return int.from_bytes(buf, sys.byteorder)
+from cognix.runtime.cancels import CancelAction, CancelBook
+from cognix.runtime.capture import Channel, FdCapture, LineWriter, LogRouter, current
+from cognix.runtime.scopes import Scopes
 
 
 def _error_text(exc: BaseException) -> str:
@@ -189,22 +53,16 @@ def _cancelation_exception() -> type[BaseException]:
 class Worker:
     """Owns the runner(s) and runs predictions on the main-thread event loop."""
 
-    def __init__(
-        self, args: argparse.Namespace, channel: Channel, router: LogRouter
-    ) -> None:
+    def __init__(self, args: argparse.Namespace, channel: Channel, router: LogRouter, book: CancelBook) -> None:
         self.args = args
         self.channel = channel
         self.router = router
+        self.book = book
         self.runners: dict[str, Any] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.tasks: dict[str, asyncio.Task] = {}
-        self.sync_running: str | None = None
-        self.cancel_requested: set[str] = set()
-        self.early_cancels: dict[str, float] = {}  # id -> when a cancel came for a prediction not started yet
-        self.finished: dict[str, float] = {}  # id -> when it finished, to drop cancels that arrive too late
-        self.lock = threading.Lock()
         self.cancel_exc: type[BaseException] = asyncio.CancelledError
-        self._recorder: Any = None
+        self.scopes = Scopes(channel.emit)
 
     # --- setup -------------------------------------------------------------------------------------------------
     def setup(self) -> bool:
@@ -217,23 +75,7 @@ class Worker:
         if str(cwd) not in sys.path:
             sys.path.insert(0, str(cwd))
         try:
-            from cognix.runtime.predictor import load_runner
-
-            refs = {"predict": self.args.predict_ref, "train": self.args.train_ref}
-            if self.args.mode == "train":
-                refs = {"predict": self.args.train_ref, "train": self.args.train_ref}
-            loaded: dict[str, Any] = {}
-            for kind, ref in refs.items():
-                if not ref:
-                    continue
-                mode = (
-                    "train"
-                    if kind == "train" or self.args.mode == "train"
-                    else "predict"
-                )
-                if (ref, mode) not in loaded:
-                    loaded[(ref, mode)] = load_runner(ref, mode=mode, cwd=cwd)
-                self.runners[kind] = loaded[(ref, mode)]
+            loaded = self._load_runners(cwd)
             self.channel.emit(wire.Schema(self._schema(cwd)))
             weights_file = Path(".cog/weights.json")
             if weights_file.exists():
@@ -241,22 +83,16 @@ class Worker:
 
                 pull_weights(weights_file, lambda msg: print(msg, file=sys.stderr))
             weights = os.environ.get("COG_WEIGHTS") or None
-            for runner in dict.fromkeys(loaded.values()):
+            for runner in loaded:
                 result = runner.setup(weights)
                 if inspect.iscoroutine(result):
                     self.loop_run(result)
         except BaseException as exc:  # noqa: BLE001 - any setup failure is reported, never a crash
             sys.stderr.write(traceback.format_exc())
-            sys.stdout.flush()
-            sys.stderr.flush()
-            for capture in self.router.captures:
-                capture.drain()
+            self.router.settle()
             self.channel.emit(wire.SetupFailed(f"Setup failed: {_error_text(exc)}"))
             return False
-        sys.stdout.flush()
-        sys.stderr.flush()
-        for capture in self.router.captures:
-            capture.drain()
+        self.router.settle()
         self.router.setup_phase = False
         # the model's own healthcheck(), not the runner's wrapper (which every runner has): without one, the server
         # answers health checks itself instead of asking the worker each time
@@ -265,6 +101,23 @@ class Worker:
         gc.freeze()  # the model's weights and modules are long-lived: keep them out of every collection
         self.channel.emit(wire.Ready(healthcheck=has_hc, kinds=sorted(self.runners)))
         return True
+
+    def _load_runners(self, cwd: Path) -> list[Any]:
+        """Load the predict/train runners (train mode serves train() under both names); each distinct one once."""
+        from cognix.runtime.predictor import load_runner
+
+        refs = {"predict": self.args.predict_ref, "train": self.args.train_ref}
+        if self.args.mode == "train":
+            refs = {"predict": self.args.train_ref, "train": self.args.train_ref}
+        loaded: dict[tuple[str, str], Any] = {}
+        for kind, ref in refs.items():
+            if not ref:
+                continue
+            mode = "train" if kind == "train" or self.args.mode == "train" else "predict"
+            if (ref, mode) not in loaded:
+                loaded[(ref, mode)] = load_runner(ref, mode=mode, cwd=cwd)
+            self.runners[kind] = loaded[(ref, mode)]
+        return list(loaded.values())
 
     def loop_run(self, coro: Any) -> Any:
         if self.loop is None:
@@ -284,134 +137,129 @@ class Worker:
 
     # --- cancellation ------------------------------------------------------------------------------------------
     def _on_cancel_signal(self, signum: int, frame: Any) -> None:
-        pid = self.sync_running
-        if pid is not None and pid in self.cancel_requested:
+        if self.book.interruptible():
+            raise self.cancel_exc()
+
+    def _raise_if_canceled(self, pid: str) -> None:
+        if self.book.is_requested(pid):
             raise self.cancel_exc()
 
     def cancel(self, pid: str) -> None:
-        with self.lock:
-            if pid not in self.router.active:
-                # Not running. Just finished: a late cancel must not hit a later prediction reusing the id.
-                # Else its predict message may still be in the pipe: honour the cancel if it starts soon.
-                now = time.monotonic()
-                _forget_older(self.finished, now)
-                _forget_older(self.early_cancels, now)
-                if pid not in self.finished:
-                    self.early_cancels.pop(pid, None)  # re-insert at the end: the dict stays in time order
-                    self.early_cancels[pid] = now
-                return
-            self.cancel_requested.add(pid)
-            if self.sync_running == pid:
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)  # type: ignore[arg-type]
-                return
-        task = self.tasks.get(pid)
-        if task is not None and self.loop is not None:
-            self.loop.call_soon_threadsafe(task.cancel)
+        action = self.book.request(pid)
+        if action is CancelAction.INTERRUPT:
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)  # type: ignore[arg-type]
+        elif action is CancelAction.CANCEL_TASK:
+            task = self.tasks.get(pid)
+            if task is not None and self.loop is not None:
+                self.loop.call_soon_threadsafe(task.cancel)
 
     # --- predictions -------------------------------------------------------------------------------------------
     async def predict(self, req: wire.Predict) -> None:
+        """Run one prediction and send its Done (always, whatever happens in it)."""
+        from cognix.runtime.encoding import remove_sent_outputs
+        from cognix.runtime.files import InputError
+
         pid = req.id
-        _current.set(pid)
-        with self.lock:
-            self.router.active.add(pid)
-            self.finished.pop(pid, None)
-            requested = self.early_cancels.pop(pid, None)
-            if requested is not None and time.monotonic() - requested < EARLY_CANCEL_S:
-                self.cancel_requested.add(pid)
-        runner = self.runners.get(req.kind) or self.runners["predict"]
+        current.set(pid)
+        self.book.begin(pid)
         if req.start:
             self.channel.emit(wire.Started(pid))
         started = time.perf_counter()
         started_wall = time.time() - 1.0  # ctime has the file system's granularity
-        produced: list[Path] = []
+        produced: list[Path] = []  # output files, removed once the Done message carries them
         done: dict[str, Any] = {"status": "succeeded"}  # the Done message's fields, as they become known
-        cleanup = None
+        cleanup: list[Callable[[], None]] = []
         scope_token = None
-        from cognix.runtime.encoding import data_url, encode_output, remove_sent_outputs
-        from cognix.runtime.files import InputError, InputLimits, prepare_inputs
-
         try:
-            limits = InputLimits(
-                max_bytes=self.args.max_download_bytes,
-                timeout_s=self.args.download_timeout,
-                allow_private=self.args.allow_private_urls,
-            )
-            send_file = self._uploader(pid) if self.args.upload_url else data_url
-
-            def upload(path: Path) -> str:
-                produced.append(path)  # removed once the done message carries it (remove_sent_outputs)
-                return send_file(path)
-
-            scope_token = self._enter_scope(pid, req.context or {})
-            if pid in self.cancel_requested:
-                raise self.cancel_exc()
-            kwargs, cleanup = prepare_inputs(
-                runner.info, req.input or {}, limits=limits
-            )
-            if pid in self.cancel_requested:  # canceled while inputs were downloading
-                raise self.cancel_exc()
-            result = await self._call(pid, runner, kwargs)
-            if inspect.isasyncgen(result):
-                done["streamed"] = True
-                async for chunk in result:
-                    self.channel.emit(wire.Output(pid, encode_output(chunk, upload=upload)))
-            elif inspect.isgenerator(result):
-                done["streamed"] = True
-                while True:
-                    if (
-                        pid in self.cancel_requested
-                    ):  # canceled between chunks: no signal was sent then
-                        raise self.cancel_exc()
-                    self.sync_running = pid
-                    try:
-                        chunk = next(result)
-                    except StopIteration:
-                        break
-                    finally:
-                        self.sync_running = None
-                    self.channel.emit(wire.Output(pid, encode_output(chunk, upload=upload)))
-            else:
-                done.update(has_output=True, output=encode_output(result, upload=upload))
+            scope_token = self.scopes.enter(pid, req.context or {})
+            await self._run(req, done, produced, cleanup)
         except (asyncio.CancelledError, self.cancel_exc):
             done["status"] = "canceled"
         except InputError as exc:  # the client's input, not the model: one line, no traceback through the runtime
-            done["status"] = "failed"
-            done["error"] = str(exc)
+            done.update(status="failed", error=str(exc))
             sys.stderr.write(f"{exc}\n")
         except BaseException as exc:  # noqa: BLE001 - a failing prediction never takes the worker down
-            done["status"] = "failed"
-            done["error"] = _error_text(exc)
+            done.update(status="failed", error=_error_text(exc))
             sys.stderr.write(traceback.format_exc())
         finally:
-            self.sync_running = None
-            if (
-                len(self.router.active) == 1
-            ):  # fd-level output can only be attributed to a sole prediction
-                for capture in self.router.captures:
-                    capture.drain()
-            for stream in (sys.stdout, sys.stderr):
-                if isinstance(stream, LineWriter):
-                    stream.flush(pid)
-            done["metrics"] = self._exit_scope(scope_token)
+            self.book.sync_running = None
+            self._flush_logs(pid)
+            done["metrics"] = self.scopes.exit(scope_token)
             done["metrics"]["predict_time"] = round(time.perf_counter() - started, 9)
-            if cleanup is not None:
-                try:
-                    cleanup()
-                except Exception as exc:  # noqa: BLE001 - temp-file cleanup failure must not fail the prediction
-                    os.write(
-                        self.router.real_err,
-                        f"cognix: input cleanup failed: {exc}\n".encode(),
-                    )
-            with self.lock:
-                self.router.active.discard(pid)
-                self.cancel_requested.discard(pid)
-                now = time.monotonic()
-                self.finished.pop(pid, None)  # re-insert at the end: the dict stays in time order
-                self.finished[pid] = now
-                _forget_older(self.finished, now)
+            self._clean_inputs(cleanup)
+            self.book.end(pid)
             self.tasks.pop(pid, None)
             self.channel.emit(wire.Done(pid, **done))
             remove_sent_outputs(produced, since=started_wall)
+
+    async def _run(self, req: wire.Predict, done: dict[str, Any], produced: list[Path],
+                   cleanup: list[Callable[[], None]]) -> None:
+        """Inputs prepared, the model called, its output (or each streamed chunk) encoded into `done` / sent."""
+        from cognix.runtime.encoding import data_url, encode_output
+        from cognix.runtime.files import InputLimits, prepare_inputs
+
+        pid = req.id
+        runner = self.runners.get(req.kind) or self.runners["predict"]
+        limits = InputLimits(max_bytes=self.args.max_download_bytes, timeout_s=self.args.download_timeout,
+                             allow_private=self.args.allow_private_urls)
+        if self.args.upload_url:
+            from cognix.runtime.uploads import uploader
+
+            send_file = uploader(self.args.upload_url, pid)
+        else:
+            send_file = data_url
+
+        def encode(value: Any) -> Any:
+            def upload(path: Path) -> str:
+                produced.append(path)
+                return send_file(path)
+
+            return encode_output(value, upload=upload)
+
+        self._raise_if_canceled(pid)
+        kwargs, clean = prepare_inputs(runner.info, req.input or {}, limits=limits)
+        if clean is not None:
+            cleanup.append(clean)
+        self._raise_if_canceled(pid)  # canceled while inputs were downloading
+        result = await self._call(pid, runner, kwargs)
+        if inspect.isasyncgen(result):
+            done["streamed"] = True
+            async for chunk in result:
+                self.channel.emit(wire.Output(pid, encode(chunk)))
+        elif inspect.isgenerator(result):
+            done["streamed"] = True
+            for chunk in self._sync_chunks(pid, result):
+                self.channel.emit(wire.Output(pid, encode(chunk)))
+        else:
+            done.update(has_output=True, output=encode(result))
+
+    def _sync_chunks(self, pid: str, result: Any) -> Any:
+        """A sync generator's chunks, each computed with the cancel signal armed (between chunks none is sent)."""
+        while True:
+            self._raise_if_canceled(pid)
+            self.book.sync_running = pid
+            try:
+                chunk = next(result)
+            except StopIteration:
+                return
+            finally:
+                self.book.sync_running = None
+            yield chunk
+
+    def _flush_logs(self, pid: str) -> None:
+        if len(self.book.running) == 1:  # fd-level output can only be attributed to a sole prediction
+            for capture in self.router.captures:
+                capture.drain()
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, LineWriter):
+                stream.flush(pid)
+
+    def _clean_inputs(self, cleanup: list[Callable[[], None]]) -> None:
+        for clean in cleanup:
+            try:
+                clean()
+            except Exception as exc:  # noqa: BLE001 - temp-file cleanup failure must not fail the prediction
+                os.write(self.router.real_err, f"cognix: input cleanup failed: {exc}\n".encode())
 
     @staticmethod
     def run_inline(coro: Any) -> None:
@@ -427,82 +275,14 @@ class Worker:
         )
 
     async def _call(self, pid: str, runner: Any, kwargs: dict) -> Any:
-        self.sync_running = pid
+        self.book.sync_running = pid
         try:
             result = runner.call(kwargs)
         finally:
-            self.sync_running = None
+            self.book.sync_running = None
         if inspect.iscoroutine(result):
             result = await result
         return result
-
-    def _uploader(self, pid: str):
-        """PUT <upload-url><basename> for each output file; the output is the Location (query removed)."""
-        import mimetypes
-
-        import httpx
-
-        base = (
-            self.args.upload_url
-            if self.args.upload_url.endswith("/")
-            else self.args.upload_url + "/"
-        )
-
-        def upload(path: Path) -> str:
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            try:
-                resp = httpx.put(
-                    base + path.name,
-                    content=path.read_bytes(),
-                    headers={"Content-Type": mime, "X-Prediction-Id": pid},
-                    timeout=25.0,
-                    follow_redirects=True,
-                )
-                resp.raise_for_status()
-            except httpx.HTTPError as exc:
-                raise RuntimeError(f"Failed to upload output: {exc}") from exc
-            url = resp.headers.get("location") or str(resp.url)
-            return url.split("?", 1)[0]
-
-        return upload
-
-    def _enter_scope(self, pid: str, context: dict) -> Any:
-        """Make a fresh cog scope current (metrics recorded also stream to SSE as `metric` events)."""
-        try:
-            from cog._scope import MetricsRecorder, Scope  # type: ignore[import-not-found]
-            from cog._scope import _current as scope_var
-        except ImportError:  # upstream cog installed by the model: no scope hooks
-            return None
-        if self._recorder is None:
-            emit = self.channel.emit
-
-            class Recorder(MetricsRecorder):
-                def __init__(self, pid: str) -> None:
-                    super().__init__()
-                    self.pid = pid
-
-                def record(
-                    self, key: str, value: Any, mode: str | None = "replace"
-                ) -> None:
-                    super().record(key, value, mode)
-                    sent = "increment" if mode in ("incr", "increment") else (mode or "replace")
-                    emit(wire.Metric(self.pid, key, value, sent))
-
-            self._recorder = Recorder
-        scope = Scope(context=context, metrics=self._recorder(pid))
-        return scope, scope_var.set(scope), scope_var
-
-    def _exit_scope(self, token: Any) -> dict:
-        if token is None:
-            return {}
-        scope, var_token, scope_var = token
-        try:
-            scope_var.reset(var_token)
-        except (
-            ValueError
-        ):  # reset from another context (generator finished elsewhere): harmless
-            pass
-        return scope.metrics.to_dict()
 
     # --- command loop ------------------------------------------------------------------------------------------
     def healthcheck(self, seq: int) -> None:
@@ -596,13 +376,14 @@ def main(argv: list[str] | None = None) -> None:
 
     channel = Channel(args.event_fd)
     real_err = os.dup(2)
-    router = LogRouter(channel, real_err)
+    book = CancelBook()
+    router = LogRouter(channel, real_err, book.running)
     sys.stdout.flush()
     sys.stderr.flush()
     router.captures = [FdCapture(1, router, "stdout"), FdCapture(2, router, "stderr")]
     sys.stdout = LineWriter(router, "stdout")
     sys.stderr = LineWriter(router, "stderr")
-    worker = Worker(args, channel, router)
+    worker = Worker(args, channel, router, book)
     if not worker.setup():
         os._exit(3)
     worker.serve(args.ctrl_fd, args.side_fd)

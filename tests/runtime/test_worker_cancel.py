@@ -4,48 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 import time
-from types import SimpleNamespace
 
 import pytest
 
-from cognix.runtime.worker import EARLY_CANCEL_S, Worker, _forget_older
-
-
-def _idle_worker() -> Worker:
-    worker = Worker.__new__(Worker)  # only the cancel bookkeeping, no subprocess plumbing
-    worker.lock = threading.Lock()
-    worker.router = SimpleNamespace(active=set())
-    worker.cancel_requested, worker.early_cancels, worker.finished = set(), {}, {}
-    worker.sync_running, worker.tasks, worker.loop = None, {}, None
-    return worker
+from cognix.runtime.cancels import EARLY_CANCEL_S, CancelAction, CancelBook, forget_older
 
 
 def test_late_cancel_is_dropped() -> None:
-    worker = _idle_worker()
-    worker.finished["p1"] = time.monotonic()
-    worker.cancel("p1")  # arrived just after p1 finished: a later prediction reusing "p1" must not be hit
-    assert worker.early_cancels == {} and worker.cancel_requested == set()
+    book = CancelBook()
+    book.begin("p1")
+    book.end("p1")
+    # arrived just after p1 finished: a later prediction reusing "p1" must not be hit
+    assert book.request("p1") is CancelAction.NOTHING
+    assert book.early == {} and book.requested == set()
+    book.begin("p1")
+    assert not book.is_requested("p1")
 
 
 def test_early_cancel_is_kept_briefly() -> None:
-    worker = _idle_worker()
-    worker.cancel("p2")  # its predict message is still on its way
-    assert "p2" in worker.early_cancels and worker.cancel_requested == set()
+    book = CancelBook()
+    assert book.request("p2") is CancelAction.NOTHING  # its predict message is still on its way
+    assert "p2" in book.early and book.requested == set()
+    book.begin("p2")
+    assert book.is_requested("p2") and book.early == {}
+
+
+def test_early_cancel_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    book = CancelBook()
+    book.request("p2")
+    book.early["p2"] -= EARLY_CANCEL_S + 0.1
+    book.begin("p2")
+    assert not book.is_requested("p2")
 
 
 def test_running_prediction_is_canceled() -> None:
-    worker = _idle_worker()
-    worker.router.active.add("p3")
-    worker.cancel("p3")
-    assert worker.cancel_requested == {"p3"}
+    book = CancelBook()
+    book.begin("p3")
+    assert book.request("p3") is CancelAction.CANCEL_TASK
+    assert book.requested == {"p3"} and not book.interruptible()
+    book.end("p3")
+    assert book.requested == set() and book.running == set()
+
+
+def test_sync_prediction_is_interrupted() -> None:
+    book = CancelBook()
+    book.begin("p4")
+    book.sync_running = "p4"
+    assert not book.interruptible()  # a stray signal, no request: not for it
+    assert book.request("p4") is CancelAction.INTERRUPT
+    assert book.interruptible()
 
 
 def test_old_stamps_are_forgotten_in_time_order() -> None:
     now = time.monotonic()
     stamps = {"old": now - EARLY_CANCEL_S - 1, "older-but-later": now - EARLY_CANCEL_S, "new": now}
-    _forget_older(stamps, now)
+    forget_older(stamps, now)
     assert stamps == {"new": now}
 
 
