@@ -109,7 +109,7 @@ def serve(cfg: RuntimeConfig) -> int:
         return 1
     import uvicorn
 
-    from cognix.runtime.server import build_app
+    from cognix.runtime.routes import build_app
 
     app, rt = build_app(cfg)
 

@@ -2,7 +2,7 @@
 
 "0.23.1+cognix": models that compare `cog.__version__` against upstream releases see 0.23.1 (a PEP 440 local
 segment sorts just above the public version), and the suffix tells a reader it is cognix's shim, not upstream's.
-(cognix/runtime/server.py reads the `__version__` line of this file.)
+(cognix/runtime/routes.py reads the `__version__` line of this file.)
 """
 
 __version__ = "0.23.1+cognix"
