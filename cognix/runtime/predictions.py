@@ -123,6 +123,18 @@ class Prediction:
         return True
 
     # --- reports ----------------------------------------------------------------------------------------------
+    def progress_snapshot(self) -> dict[str, Any]:
+        """What a non-terminal webhook carries: the snapshot as `processing` (it may be made after the end, when a
+        waiting delivery goes out; `completed` follows it with the terminal state)."""
+        body = self.snapshot()
+        if self.status.terminal:
+            body["status"] = Status.PROCESSING.value
+            body.pop("error", None)
+            body.pop("output", None)
+            if self.chunks:
+                body["output"] = list(self.chunks)
+        return body
+
     def snapshot(self, *, with_input: bool = False) -> dict[str, Any]:
         """The prediction object in Cog's 0.23 shape (keys sorted by the encoder)."""
         body: dict[str, Any] = {"id": self.id, "status": self.status.value, "logs": "".join(self.logs),

@@ -70,7 +70,7 @@ class Runtime:
         if pred.sse is not None:
             pred.sse.publish("log", {"data": msg.data, "source": msg.source})
         if pred.webhook:
-            pred.webhook.send("logs", pred.snapshot())
+            pred.webhook.send("logs", pred.progress_snapshot)
 
     def _on_output(self, pred: Prediction, msg: wire.Output) -> None:
         if not pred.add_chunk(msg.chunk):
@@ -78,7 +78,7 @@ class Runtime:
         if pred.sse is not None:
             pred.sse.publish("output", {"chunk": msg.chunk, "index": len(pred.chunks) - 1})
         if pred.webhook:
-            pred.webhook.send("output", pred.snapshot())
+            pred.webhook.send("output", pred.progress_snapshot)
 
     def _on_metric(self, pred: Prediction, msg: wire.Metric) -> None:
         if pred.record_metric(msg.name, msg.value, msg.mode) and pred.sse is not None:
@@ -90,7 +90,7 @@ class Runtime:
         if pred.sse is not None:
             pred.sse.publish("start", {"id": pred.id, "status": "processing"})
         if pred.webhook:
-            pred.webhook.send("start", pred.snapshot())
+            pred.webhook.send("start", pred.progress_snapshot)
 
     def finish(self, pred: Prediction, msg: wire.Done) -> None:
         """Terminal state: free the slot first, then notify webhook/SSE/the waiting request."""
@@ -102,9 +102,9 @@ class Runtime:
             if pred.sse is not None:
                 pred.sse.publish("output", {"chunk": pred.output, "index": 0})
             if pred.webhook:
-                body = pred.snapshot()
-                body.update(status="processing", output=[pred.output])
-                pred.webhook.send("output", body)
+                body = pred.progress_snapshot()
+                body["output"] = [pred.output]
+                pred.webhook.send("output", lambda: body)
         if pred.status == "succeeded":
             self.sup.succeeded_once()
         final = pred.snapshot()

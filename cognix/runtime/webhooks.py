@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Callable
 
 from cognix.runtime.files import safe_url
 
@@ -80,6 +80,19 @@ class WebhookDispatcher:
         )
 
 
+class _Body:
+    """A webhook's body: taken as it was at the event, or, once a later event updated it, made when it goes out."""
+
+    __slots__ = ("body", "make")
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.make: Callable[[], dict[str, Any]] | None = None
+
+    def take(self) -> dict[str, Any]:
+        return self.make() if self.make is not None else self.body
+
+
 class WebhookSender:
     """Sends one prediction's webhooks, in order of events, honouring the filter and the throttle."""
 
@@ -102,9 +115,14 @@ class WebhookSender:
             self.headers["Authorization"] = f"Bearer {hub.token}"
         self.last_throttled = 0.0
         self.last: asyncio.Task | None = None  # the latest delivery: the next one starts when it has finished
+        self.waiting: _Body | None = None  # a non-terminal delivery waiting for the one before it
 
-    def send(self, event: str, body: dict[str, Any]) -> None:
-        """Non-terminal event: throttled (start, logs), fire-and-forget, dropped when the queue is full."""
+    def send(self, event: str, snapshot: Callable[[], dict[str, Any]]) -> None:
+        """Non-terminal event: throttled (start, logs), fire-and-forget, dropped when the queue is full.
+
+        Bodies are snapshots, each carrying all output and logs so far: while a delivery waits for the one before
+        it, later events don't queue more requests but update that waiting one, whose body is taken when it goes
+        out. 10,000 streamed tokens then cost a handful of requests, not 10,000, and no snapshot per token."""
         if event not in self.events:
             return
         if event in ("start", "logs"):
@@ -112,24 +130,30 @@ class WebhookSender:
             if now - self.last_throttled < self.hub.throttle:
                 return
             self.last_throttled = now
+        if self.waiting is not None:
+            self.waiting.make = snapshot
+            return
         if self.hub.pending >= self.hub.queue_max:
             log.warning(
-                "webhook queue full (%d pending, COGNIX_WEBHOOK_QUEUE_MAX): dropped %s webhook for %s",
+                "webhook queue full (%d pending, COGNIX_WEBHOOK_QUEUE_MAX): dropped %s webhook",
                 self.hub.pending,
                 event,
-                body.get("id"),
             )
             return
-        self._chain(body, terminal=False)
+        self._chain(_Body(snapshot()), terminal=False)
 
-    def _chain(self, body: dict[str, Any], *, terminal: bool) -> asyncio.Task:
+    def _chain(self, body: _Body, *, terminal: bool) -> asyncio.Task:
         """Deliver after this prediction's previous webhook (whatever its outcome), so they arrive in event order."""
         previous = self.last
+        if not terminal and previous is not None and not previous.done():
+            self.waiting = body
 
         async def deliver() -> None:
             if previous is not None:
                 await asyncio.wait([previous])
-            await self.hub.post(self.url, body, self.headers, terminal=terminal)
+            if self.waiting is body:
+                self.waiting = None
+            await self.hub.post(self.url, body.take(), self.headers, terminal=terminal)
 
         self.hub.pending += 1
         task = asyncio.get_running_loop().create_task(deliver())
@@ -147,4 +171,4 @@ class WebhookSender:
         """Terminal event: sent after every earlier webhook of the prediction, retried with backoff."""
         if "completed" not in self.events:
             return None
-        return self._chain(body, terminal=True)
+        return self._chain(_Body(body), terminal=True)

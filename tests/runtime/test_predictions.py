@@ -139,3 +139,18 @@ def test_a_lost_worker_fails_what_was_in_flight() -> None:
         assert pred.status is Status.FAILED and "signal SIGKILL" in (pred.error or "") and not len(rt.slots)
 
     _run(go)
+
+
+def test_a_progress_snapshot_never_looks_terminal() -> None:
+    """A webhook body made after the end (a waiting delivery) reports processing; `completed` carries the end."""
+
+    async def go() -> None:
+        pred = Prediction(id="p", kind="predict", input={})
+        pred.start()
+        pred.add_chunk("a")
+        assert pred.progress_snapshot() == pred.snapshot()
+        pred.finish("failed", error="boom", streamed=True)
+        assert pred.progress_snapshot() == {"id": "p", "status": "processing", "logs": "", "metrics": {},
+                                            "output": ["a"]}
+
+    _run(go)

@@ -40,5 +40,26 @@ def test_subscriber_that_keeps_up_sees_every_event() -> None:
         stream.publish("completed", {"status": "succeeded"})
         return [await first] + [event async for event in events]
 
-    received = asyncio.run(scenario())
-    assert [e.split(b"\n", 1)[0] for e in received] == [b"event: output", b"event: completed"]
+    received = b"".join(asyncio.run(scenario()))  # events queued together are sent in one write
+    events = [e for e in received.split(b"\n\n") if e]
+    assert [e.split(b"\n", 1)[0] for e in events] == [b"event: output", b"event: completed"]
+
+
+def test_a_burst_is_sent_in_batches_and_never_lags_a_reader_that_keeps_up() -> None:
+    """10,000 events published in one loop turn (as one read of the worker's pipe can deliver) all arrive."""
+
+    async def scenario() -> list[bytes]:
+        stream = sse.EventStream(capacity=0)
+        events = stream.subscribe(replay=False)
+        first = asyncio.ensure_future(events.__anext__())
+        await asyncio.sleep(0)
+        for i in range(10_000):
+            stream.publish("output", {"chunk": "tok ", "index": i})
+        stream.publish("completed", {"status": "succeeded"})
+        return [await first] + [event async for event in events]
+
+    writes = asyncio.run(scenario())
+    received = b"".join(writes)
+    assert received.count(b"event: output") == 10_000 and received.endswith(b"event: completed\ndata: "
+                                                                          b'{"status":"succeeded"}\n\n')
+    assert b"lagged" not in received and len(writes) <= 10_000 // sse.BATCH + 3
