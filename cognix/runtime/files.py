@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from cognix.runtime.filenames import derived_filename
 from cognix.runtime.predictor import InputSpec, RunnerInfo
+from cognix.runtime.typetable import Convert
 
 MAX_REDIRECTS = 10
 # cloud metadata endpoints outside the link-local range (AWS's IPv6 one)
@@ -238,12 +239,13 @@ class _Preparer:
         return stream
 
     def value(self, spec: InputSpec, value: Any) -> Any:
-        kind = spec.type.kind
+        how = spec.type.kind.rule.convert
         if value is None:
             return None
-        if kind == "secret" and not spec.type.repeated:
+        if how is Convert.SECRET and not spec.type.repeated:
             return _cog().Secret(value)
-        convert: Callable[[Any], Any] | None = {"path": self.path, "file": self.file}.get(kind)
+        convert: Callable[[Any], Any] | None = {Convert.DOWNLOAD_PATH: self.path,
+                                                 Convert.DOWNLOAD_FILE: self.file}.get(how)
         if convert is None:
             return value
         if spec.type.repeated and isinstance(value, list):

@@ -25,10 +25,12 @@ from typing import Any, Callable
 
 from cognix.runtime import _compat
 from cognix.runtime.shim import install_shim
+from cognix.runtime.typetable import INPUT_KINDS, Kind
 
-# Type kinds of one value (TypeSpec.kind).
-PRIMITIVES = {str: "str", int: "int", float: "float", bool: "bool"}
-INPUT_KINDS = ("str", "int", "float", "bool", "path", "file", "secret", "object")
+__all__ = ["INPUT_KINDS", "RunnerError", "TypeSpec", "resolve_type"]
+
+# Type kinds of one value (TypeSpec.kind); what each means is typetable.py's
+PRIMITIVES = {str: Kind.STR, int: Kind.INT, float: Kind.FLOAT, bool: Kind.BOOL}
 
 
 class RunnerError(Exception):
@@ -43,7 +45,7 @@ class RunnerError(Exception):
 class TypeSpec:
     """One annotation reduced to what the schema and the runtime need."""
 
-    kind: str  # str int float bool path file secret object any model union array
+    kind: Kind  # given as a Kind or its name
     repeated: bool = False  # list[T]
     nullable: bool = False  # Optional[T]
     opaque: bool = False  # Annotated[T, Opaque]
@@ -53,6 +55,9 @@ class TypeSpec:
     values: TypeSpec | None = None  # dict[str, T] output values
     items: TypeSpec | None = None  # kind "array" (outputs only): a list whose items are lists or Optional,
     #                                e.g. List[List[float]] (embeddings) or List[Optional[str]]
+
+    def __post_init__(self) -> None:
+        self.kind = Kind(self.kind)
 
 
 @dataclass
@@ -457,7 +462,7 @@ def resolve_type(tp: Any, where: str, *, output: bool = False) -> TypeSpec:
             return dataclasses.replace(spec, nullable=True) if nullable else spec
         specs = [resolve_type(m, where, output=output) for m in members]
         for spec in specs:
-            if spec.kind in ("path", "file", "secret", "model") or spec.kind not in INPUT_KINDS:
+            if not spec.kind.rule.union_member:
                 raise RunnerError(f"{where}: unions may only combine str, int, float, bool, dict/Any, list[T] and None")
         return TypeSpec(kind="union", members=specs, nullable=nullable)
     if origin in (list, typing.List, collections.abc.Sequence):
@@ -616,20 +621,20 @@ def _read_field(value: Any) -> tuple[FieldData, bool, Any]:
 
 def _check_constraints(spec: InputSpec, where: str) -> None:
     f, t = spec.field, spec.type
-    numeric = t.kind in ("int", "float") and not t.repeated
+    rule = t.kind.rule
+    numeric = rule.numeric and not t.repeated
     if (f.ge is not None or f.le is not None) and not numeric:
         raise RunnerError(f"{where}: ge/le apply only to int and float inputs")
     if (f.min_length is not None or f.max_length is not None or f.regex is not None) and not (
-        t.kind in ("str", "secret") and not t.repeated
+        rule.textual and not t.repeated
     ):
         raise RunnerError(f"{where}: min_length/max_length/regex apply only to str inputs")
     if f.choices is not None:
-        if t.kind not in ("str", "int"):
+        if rule.choices is None:
             raise RunnerError(f"{where}: choices apply only to str and int inputs")
         if len(f.choices) < 2:
             raise RunnerError(f"{where}: choices needs at least 2 values")
-        expected = str if t.kind == "str" else int
-        if any(isinstance(c, bool) or not isinstance(c, expected) for c in f.choices):
+        if any(isinstance(c, bool) or not isinstance(c, rule.choices) for c in f.choices):
             raise RunnerError(f"{where}: every choice must be a {t.kind}")
         if any(x is not None for x in (f.ge, f.le, f.min_length, f.max_length)):
             raise RunnerError(f"{where}: choices can't be combined with ge/le/min_length/max_length")

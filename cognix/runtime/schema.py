@@ -20,6 +20,7 @@ from cognix.runtime.predictor import (
     TypeSpec,
     load_runner,
 )
+from cognix.runtime.typetable import leaf_schema
 
 # info.version: the current generator writes the cog CLI's version (legacy wrote "0.1.0"); we match cog 0.23.1
 SCHEMA_VERSION = "0.23.1"
@@ -42,18 +43,6 @@ def _number(value: Any) -> Any:
     return value
 
 
-def _primitive(kind: str) -> dict[str, Any]:
-    return {
-        "str": {"type": "string"},
-        "int": {"type": "integer"},
-        "float": {"type": "number"},
-        "bool": {"type": "boolean"},
-        "path": {"type": "string", "format": "uri"},
-        "file": {"type": "string", "format": "uri"},
-        "secret": {"type": "string", "format": "password", "writeOnly": True, "x-cog-secret": True},
-    }.get(kind, {"type": "object"})
-
-
 def input_type_schema(spec: TypeSpec) -> dict[str, Any]:
     """JSON schema of an input type (without nullable; the caller adds it)."""
     if spec.kind == "union":
@@ -64,7 +53,7 @@ def input_type_schema(spec: TypeSpec) -> dict[str, Any]:
                 schema["nullable"] = True
             members.append(schema)
         return {"anyOf": members}
-    item = _primitive(spec.kind)
+    item = leaf_schema(spec.kind)
     if spec.repeated:
         return {"type": "array", "items": item}
     return item
@@ -91,7 +80,7 @@ def output_type_schema(spec: TypeSpec, *, top_level: bool = False) -> dict[str, 
     elif spec.kind == "union":  # inside a model field or a dict (a top-level union output is refused)
         result = {"anyOf": [output_type_schema(member) for member in spec.members]}
     else:
-        result = _primitive(spec.kind)
+        result = leaf_schema(spec.kind)
     if spec.repeated:
         result = {"type": "array", "items": result}
     if top_level:
@@ -109,7 +98,7 @@ def _input_component(inputs: list[InputSpec], title: str) -> tuple[dict[str, Any
         prop: dict[str, Any] = {"x-order": spec.order}
         f = spec.field
         if f.choices:
-            enum_type = "integer" if spec.type.kind == "int" else "string"
+            enum_type = spec.type.kind.rule.choices_schema
             enums.append((spec.name, {"title": spec.name, "description": "An enumeration.",
                                       "enum": list(f.choices), "type": enum_type}))
             prop["allOf"] = [{"$ref": _REF + spec.name}]
