@@ -48,9 +48,17 @@ class _Progressing:
 
 
 def stream_docker_archive(
-    plan: ImagePlan, out: BinaryIO, *, cache: LayerCache | None = None, progress: Progress | None = None
+    plan: ImagePlan,
+    out: BinaryIO,
+    *,
+    cache: LayerCache | None = None,
+    progress: Progress | None = None,
+    omit_leading: int = 0,
 ) -> str:
-    """Write the image as a docker-archive (Docker Image Spec v1.2) tar to `out`; returns the image ID."""
+    """Write the image as a docker-archive (Docker Image Spec v1.2) tar to `out`; returns the image ID.
+
+    `omit_leading`: the first that many layers' files are left out (the manifest still names them), for an engine
+    that holds their chain already: `docker load` takes such an archive and uses the layers it has."""
     cache = cache or LayerCache()
     progress = progress or Silent()
     mtime = epoch(plan.created)
@@ -60,10 +68,12 @@ def stream_docker_archive(
     layer_names = [i.diff_id.removeprefix("sha256:") + "/layer.tar" for i in infos]
     manifest = canonical_json([{"Config": config_name, "RepoTags": [plan.repo_tag], "Layers": layer_names}])
 
-    progress.start("writing image", sum(i.size for i in infos) + len(config) + len(manifest))
+    sent = sum(info.size for info in dict(zip(layer_names[omit_leading:], infos[omit_leading:])).values())
+    progress.start("writing image", sent + len(config) + len(manifest))
     sink = _Progressing(out, progress)
     written: set[str] = set()
-    for layer, info, name in zip(plan.layers, infos, layer_names):
+    # a layer left out at the front but repeated later is written there: its later chain is new to the engine
+    for layer, info, name in list(zip(plan.layers, infos, layer_names))[omit_leading:]:
         if name in written:
             continue
         written.add(name)

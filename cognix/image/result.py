@@ -104,8 +104,10 @@ def _run(plan: ImagePlan, args: argparse.Namespace, parser: argparse.ArgumentPar
     elif command == "load":
         from cognix.image.load import load
 
-        image = load(plan, progress=terminal_progress())
-        print(f"Loaded image {plan.repo_tag} ({image})")
+        loaded = load(plan, progress=terminal_progress())
+        if loaded.layers_sent < loaded.layers:
+            print(f"sent {loaded.layers_sent} of {loaded.layers} layers: the engine had the others", file=sys.stderr)
+        print(f"Loaded image {plan.repo_tag} ({loaded.image_id})")
     elif command == "push":
         from cognix.image.registry import push
 
