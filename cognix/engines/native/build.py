@@ -114,8 +114,11 @@ def plan_model(
     excluded = set(weights.source_exclusions)  # weights files arrive through their own layers or at start
     src_files = [f for f in E.source_files(model_dir) if f not in excluded]
     E.check_image(lock, [p.entry for p in planned], env)  # every ELF file finds its libraries
+    # build.run steps may install anything (upstream cog too): their models' schemas come from the import
+    static_ok = not config.build.all_run_steps and not any(w.name == "cog" for w in lock.wheels)
     schema = generate_schema(base, model_dir, src_files, env, E.source_digest(model_dir, src_files),
-                             python=lock.target.layout().executable)
+                             python=lock.target.layout().executable, python_version=lock.target.python_version,
+                             locks_upstream_cog=not static_ok)
     planned.append(Planned("src", E.source_entry(model_dir, src_files, schema, extra=extra, owner=owner)))
     E.check_image(lock, [p.entry for p in planned], env, only={"src"})
 

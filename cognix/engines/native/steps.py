@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -31,9 +33,58 @@ def _env_dict(env: list[str]) -> dict[str, str]:
 
 
 def generate_schema(
+    entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str, *, python: str,
+    python_version: str = "", locks_upstream_cog: bool = True,
+) -> bytes:
+    """The model's OpenAPI schema: from predict.py's source where that decides it (static_schema.py), else by
+    running `<python> -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on.
+
+    COGNIX_SCHEMA=import always imports; COGNIX_SCHEMA=check does both and fails when they differ (CI's corpus)."""
+    mode = os.environ.get("COGNIX_SCHEMA", "static")
+    static = None
+    if mode in ("static", "check"):
+        env_map = _env_dict(env)
+        refs = {kind: env_map[var] for kind, var in (("predict", "COG_PREDICT_TYPE_STUB"),
+                                                     ("train", "COG_TRAIN_TYPE_STUB")) if env_map.get(var)}
+        static = _static(model_dir, refs, python_version, locks_upstream_cog, entries)
+        if static is not None and mode == "static":
+            return static
+    imported = _imported_schema(entries, model_dir, files, env, source_key, python=python)
+    if static is not None and json.loads(static) != json.loads(imported):
+        raise StoreError(
+            "the schema made from predict.py's source differs from the one its import gives",
+            where=str(model_dir / "predict.py"),
+            fix="report this to cognix with the model; build with COGNIX_SCHEMA=import meanwhile",
+        )
+    return imported
+
+
+def _static(model_dir: Path, refs: dict[str, str], python_version: str, locks_upstream_cog: bool,
+            entries: list[Entry]) -> bytes | None:
+    """The static schema, cached by the stubs, the generator's code (the runtime entry) and the Python."""
+    from cognix.engines.native.static_schema import runner_stubs, schema_from_stubs
+
+    stubs = runner_stubs(model_dir, refs, python_version=python_version, locks_upstream_cog=locks_upstream_cog)
+    if stubs is None:
+        return None
+    runtime = [f"{e.name}={e.digest}" for e in entries if e.name.startswith("runtime")]
+    key = entry_key("static-schema", SCHEMA_FILE_FORMAT, python_version, *runtime,
+                    *(f"{k}={v}" for k, v in sorted(refs.items())),
+                    *(f"{rel}:{hashlib.sha256(text.encode()).hexdigest()}" for rel, text in sorted(stubs.items())))
+    cached = cache_dir() / "schemas" / f"{key}.json"
+    if cached.is_file():
+        return cached.read_bytes()
+    raw = schema_from_stubs(stubs, refs)
+    if raw is None:
+        return None
+    data = jsontext.pretty(json.loads(raw)).encode("utf-8")
+    write_atomic(cached, data)
+    return data
+
+
+def _imported_schema(
     entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str, *, python: str
 ) -> bytes:
-    """Run `<python> -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on."""
     key = entry_key("schema", SCHEMA_FILE_FORMAT, source_key, python, *(f"{e.name}={e.digest}" for e in entries), *env)
     cached = cache_dir() / "schemas" / f"{key}.json"
     if cached.is_file():
