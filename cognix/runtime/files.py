@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from cognix.runtime.filenames import derived_filename
-from cognix.runtime.predictor import InputSpec, RunnerInfo
+from cognix.runtime.specs import InputSpec, RunnerInfo
 from cognix.runtime.typetable import Convert
 
 MAX_REDIRECTS = 10

@@ -13,13 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from cognix.runtime.predictor import (
-    InputSpec,
-    Runner,
-    RunnerError,
-    TypeSpec,
-    load_runner,
-)
+from cognix.runtime.predictor import Runner, load_runner
+from cognix.runtime.specs import InputSpec, RunnerError, TypeSpec
 from cognix.runtime.typetable import leaf_schema
 
 # info.version: the current generator writes the cog CLI's version (legacy wrote "0.1.0"); we match cog 0.23.1

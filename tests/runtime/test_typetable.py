@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cognix.runtime.predictor import TypeSpec
+from cognix.runtime.specs import TypeSpec
 from cognix.runtime.typetable import INPUT_KINDS, RULES, Convert, Kind, leaf_schema
 
 def test_every_kind_has_a_rule_and_the_input_kinds_are_cogs() -> None:

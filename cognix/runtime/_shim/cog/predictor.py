@@ -283,7 +283,9 @@ def validate_input_type(tp: Any, name: str) -> None:
     if tp is inspect.Signature.empty:
         raise TypeError(f"No input type provided for parameter `{name}`. Supported input types are: "
                         f"{readable_types_list(ALLOWED_INPUT_TYPES)}, or a Union or List of those types.")
-    from cognix.runtime.predictor import INPUT_KINDS, RunnerError, resolve_type
+    from cognix.runtime.annotations import resolve_type
+    from cognix.runtime.specs import RunnerError
+    from cognix.runtime.typetable import INPUT_KINDS
 
     try:
         spec = resolve_type(tp, f"input {name!r}")
