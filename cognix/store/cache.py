@@ -87,8 +87,10 @@ def add_file(source: Path, sha256: str, size: int, name: str) -> Path:
     return _commit(Path(tmp), dest, sha256, size, name, where=str(source))
 
 
-def _commit(tmp: Path, dest: Path, sha256: str, size: int, name: str, *, where: str) -> Path:
-    actual = file_sha256(tmp)
+def _commit(tmp: Path, dest: Path, sha256: str, size: int, name: str, *, where: str,
+            digest: str | None = None) -> Path:
+    """Move a verified download into the cache; `digest` when it was hashed as it was written (else read again)."""
+    actual = digest or file_sha256(tmp)
     actual_size = tmp.stat().st_size
     if actual != sha256 or actual_size != size:
         tmp.unlink(missing_ok=True)
@@ -167,8 +169,10 @@ def fetch(
             if response.status_code != 200:
                 raise StoreError(f"downloading {name} failed: HTTP {response.status_code}", where=url)
             progress.start(f"fetch {name}", size)
+            hasher = hashlib.sha256()  # hashed as it arrives: the file is not read a second time
             for chunk in response.iter_bytes(_CHUNK):
                 out.write(chunk)
+                hasher.update(chunk)
                 progress.advance(len(chunk))
             progress.done()
     except httpx.HTTPError as err:
@@ -180,4 +184,4 @@ def fetch(
     finally:
         if own:
             client.close()
-    return _commit(tmp, dest, sha256, size, name, where=url)
+    return _commit(tmp, dest, sha256, size, name, where=url, digest=hasher.hexdigest())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -102,28 +105,84 @@ def fetch_sdist(wheel: Wheel, *, offline: bool, progress: Progress, client: http
     return cache.fetch(s.url, s.sha256, s.size, s.filename, offline=offline, progress=progress, client=client)
 
 
+FETCH_WORKERS = 8  # downloads at once: enough to fill a link, few enough to be polite to a mirror
+
+
 def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
               progress: Progress | None = None, build_inputs: bool = False) -> dict[str, Path]:
     """sha256 -> cached file for every .deb and downloadable wheel of the lock (and its standalone interpreter).
 
+    Up to FETCH_WORKERS downloads run at once (each hashed as it arrives), with one progress line for all of them.
     Wheels built from sdists are not downloads (cognix.engines.native.sdists makes them); with `build_inputs`,
     what their builds need is fetched too: the sdists, build requirements and the toolchain's debs."""
     progress = progress or Silent()
-    out: dict[str, Path] = {}
     debs = [*lock.debs, *lock.build_debs] if build_inputs else [*lock.debs, *setup_debs(lock)]
     wheels = [w for w in lock.wheels if w.sdist is None] + (lock.build_wheels if build_inputs else [])
-    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0)) as client:
+    sdists = [w for w in lock.wheels if w.sdist is not None] if build_inputs else []
+    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(60.0, connect=20.0),
+                      limits=httpx.Limits(max_connections=FETCH_WORKERS)) as client:
+        shared = SharedProgress(progress)
+        jobs: list[tuple[str, int, Callable[[], Path]]] = []
         if lock.python is not None:
-            out[lock.python.sha256] = fetch_python(lock.python, offline=offline, progress=progress, client=client)
-        for deb in debs:
-            out[deb.sha256] = fetch_deb(deb, offline=offline, snapshot_url=snapshot_url, progress=progress,
-                                        client=client)
-        for wheel in wheels:
-            out[wheel.sha256] = fetch_wheel(wheel, offline=offline, progress=progress, client=client)
-        for wheel in lock.wheels if build_inputs else []:
-            if wheel.sdist is not None:
-                out[wheel.sdist.sha256] = fetch_sdist(wheel, offline=offline, progress=progress, client=client)
+            py = lock.python
+            jobs.append((py.sha256, py.size, lambda: fetch_python(py, offline=offline, progress=shared, client=client)))
+        jobs += [(d.sha256, d.size, lambda d=d: fetch_deb(d, offline=offline, snapshot_url=snapshot_url,
+                                                           progress=shared, client=client)) for d in debs]
+        jobs += [(w.sha256, w.size, lambda w=w: fetch_wheel(w, offline=offline, progress=shared, client=client))
+                 for w in wheels]
+        jobs += [(w.sdist.sha256, w.sdist.size,  # type: ignore[union-attr]
+                  lambda w=w: fetch_sdist(w, offline=offline, progress=shared, client=client)) for w in sdists]
+        missing = [(sha, size) for sha, size, _ in jobs if cache.cached(sha, size) is None]
+        shared.begin(f"fetching {len(missing)} of {len(jobs)} inputs", sum(size for _, size in missing))
+        try:
+            return run_parallel(jobs, workers=FETCH_WORKERS)
+        finally:
+            shared.finish()
+
+
+def run_parallel(jobs: list[tuple[str, int, Callable[[], Path]]], *, workers: int) -> dict[str, Path]:
+    """Run the jobs (key, size, call) on a bounded pool; key -> result in the jobs' order. The first failure
+    cancels what has not started and is raised once the running ones end (their files are complete or removed)."""
+    out: dict[str, Path] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
+        futures = [(key, pool.submit(call)) for key, _size, call in jobs]
+        try:
+            for key, future in futures:
+                out[key] = future.result()
+        except BaseException:
+            for _, future in futures:
+                future.cancel()
+            raise
     return out
+
+
+class SharedProgress:
+    """One progress line for downloads running at once: their bytes add up; each file's own start/done are quiet."""
+
+    def __init__(self, inner: Progress) -> None:
+        self.inner = inner
+        self.lock = threading.Lock()
+        self.started = False
+
+    def begin(self, label: str, total: int) -> None:
+        if total:
+            self.inner.start(label, total)
+            self.started = True
+
+    def finish(self) -> None:
+        if self.started:
+            self.inner.done()
+            self.started = False
+
+    def start(self, label: str, total: int | None = None) -> None:
+        pass
+
+    def advance(self, amount: int = 1) -> None:
+        with self.lock:
+            self.inner.advance(amount)
+
+    def done(self) -> None:
+        pass
 
 
 def deb_entries(debs: list[Deb], files: dict[str, Path]) -> list[Entry]:
