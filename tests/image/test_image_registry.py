@@ -14,7 +14,8 @@ from image_trees import make_plan, make_src_tree, make_system_tree
 
 from cognix.errors import ImageError
 from cognix.image.archive import write_oci_layout
-from cognix.image.registry import Reference, credentials, parse_reference, push
+from cognix.image.registry import Reference, parse_reference, push
+from cognix.image.registry_client import credentials
 
 
 def test_parse_reference() -> None:
@@ -109,7 +110,7 @@ def test_docker_pulls_the_pushed_image(local_registry: str, tmp_path: Path) -> N
 
 
 def test_bearer_token_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cognix.image.registry import _Client
+    from cognix.image.registry_client import Client
 
     (tmp_path / "config.json").write_text(json.dumps({"auths": {"r.example.com": {"username": "me", "password": "pw"}}}))
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
@@ -127,7 +128,7 @@ def test_bearer_token_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             return httpx.Response(401, headers={"WWW-Authenticate": challenge})
         return httpx.Response(404)
 
-    client = _Client(parse_reference("r.example.com/me/model:v1"), False, transport=httpx.MockTransport(registry))
+    client = Client(parse_reference("r.example.com/me/model:v1"), False, transport=httpx.MockTransport(registry))
     assert client.base == "https://r.example.com/v2/me/model"
     assert client.has_blob("sha256:" + "0" * 64) is False
     assert [auth for _, auth in seen] == [None, seen[1][1], "Bearer T0KEN"]
