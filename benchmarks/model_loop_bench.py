@@ -81,6 +81,7 @@ def main() -> int:
             push_edit, out = timed([str(result), "push", "--insecure", ref], env, work)
             rows.append(("./result push after an edit", push_edit, out.stdout.strip()[-60:], "one layer + config"))
         print(f"{args.model.name}: {_size(result)}")
+        _breakdown(model, cache)
         print(f"{'figure':38} {'seconds':>8}  {'baseline (same run)':44} {'target':>12}")
         for label, value, baseline, target in rows:
             print(f"{label:38} {value:>8.2f}  {baseline:44} {target:>12}")
@@ -98,6 +99,41 @@ def _plain_copy(result: Path, work: Path) -> float:
     took = time.perf_counter() - start
     target.unlink()
     return took
+
+
+TRIMMABLE = {  # what a running model never reads, by kind
+    "headers (.h .hpp .cuh)": lambda p: p.endswith((".h", ".hpp", ".cuh", ".hxx", ".inl")),
+    "static archives (.a)": lambda p: p.endswith(".a"),
+    "bytecode of the build machine (.pyc)": lambda p: p.endswith(".pyc"),
+    "test directories": lambda p: "/tests/" in p or "/test/" in p,
+    "docs, man pages, locales": lambda p: any(f"/usr/share/{d}/" in p for d in ("doc", "man", "info", "locale")),
+}
+
+
+def _breakdown(model: Path, cache: Path) -> None:
+    """Which store entries dominate the image, and how much of it is of a kind a running model never reads."""
+    proc = subprocess.run([*CLI, "path-info", str(model)], capture_output=True, text=True,
+                          env={**os.environ, "COGNIX_CACHE_DIR": str(cache)})
+    units = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}
+    rows = []
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 5 and parts[2] in units:
+            rows.append((float(parts[1]) * units[parts[2]], f"{parts[0]} {parts[1]} {parts[2]}"))
+    print("largest entries (own size):", "; ".join(text for _, text in sorted(rows, reverse=True)[:6]))
+    totals = dict.fromkeys(TRIMMABLE, 0)
+    everything = 0
+    for tree in (cache / "entries").glob("*/tree"):
+        for root, _dirs, files in os.walk(tree):
+            for name in files:
+                path = os.path.join(root, name)
+                size = os.lstat(path).st_size
+                everything += size
+                for kind, matches in TRIMMABLE.items():
+                    if matches(path):
+                        totals[kind] += size
+    print(f"not read at run time, of {everything / 2**20:.0f} MiB in the store: "
+          + "; ".join(f"{kind} {size / 2**20:.1f} MiB" for kind, size in totals.items()))
 
 
 def _size(result: Path) -> str:

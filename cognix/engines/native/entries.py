@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -106,6 +108,8 @@ def fetch_sdist(wheel: Wheel, *, offline: bool, progress: Progress, client: http
 
 
 FETCH_WORKERS = 8  # downloads at once: enough to fill a link, few enough to be polite to a mirror
+BUILD_WORKERS = max(2, min(8, os.cpu_count() or 1))  # store trees made at once
+_T = TypeVar("_T")
 
 
 def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
@@ -187,16 +191,17 @@ class SharedProgress:
 
 def deb_entries(debs: list[Deb], files: dict[str, Path]) -> list[Entry]:
     names = {d.package: deb_entry_name(d) for d in debs}
-    result = []
-    for deb in debs:
+
+    def entry(deb: Deb) -> Entry:
         path = files[deb.sha256]
-        result.append(make_entry(
+        return make_entry(
             entry_key("deb", deb.sha256, DEB_FORMAT), deb_entry_name(deb),
-            lambda tree, p=path, d=deb: unpack_deb(cache.verify_cached(p, d.sha256, d.size, d.filename), tree,
-                                                   control=control_dir(tree)),
+            lambda tree: unpack_deb(cache.verify_cached(path, deb.sha256, deb.size, deb.filename), tree,
+                                    control=control_dir(tree)),
             version=deb.version, references=[names[d] for d in deb.depends if d in names],
-        ))
-    return result
+        )
+
+    return build_side_by_side(entry, debs)
 
 
 def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
@@ -214,17 +219,28 @@ def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
 
 
 def wheel_entries(wheels: list[Wheel], layout: PythonLayout, files: dict[str, Path]) -> list[Entry]:
+    """One entry per wheel, installed side by side (unzipping and hashing release the GIL): in the wheels' order."""
     names = {w.name: wheel_entry_name(w) for w in wheels}
-    result = []
-    for wheel in wheels:
+
+    def entry(wheel: Wheel) -> Entry:
         path = files[wheel.sha256]
-        result.append(make_entry(
+        return make_entry(
             entry_key("wheel", wheel.sha256, *_layout_key(layout)), wheel_entry_name(wheel),
-            lambda tree, p=path, w=wheel: install_wheel(cache.verify_cached(p, w.sha256, w.size, w.filename), layout,
-                                                        tree, w.filename),
+            lambda tree: install_wheel(cache.verify_cached(path, wheel.sha256, wheel.size, wheel.filename), layout,
+                                       tree, wheel.filename),
             version=wheel.version, references=[names[d] for d in wheel.dependencies if d in names],
-        ))
-    return result
+        )
+
+    return build_side_by_side(entry, wheels)
+
+
+def build_side_by_side(build: Callable[[_T], Entry], items: list[_T]) -> list[Entry]:
+    """build(item) for each item on BUILD_WORKERS threads; the entries in the items' order, the first error raised
+    once the builds under way have ended (each cleans up its own work directory)."""
+    if len(items) < 2:
+        return [build(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(BUILD_WORKERS, len(items))) as pool:
+        return list(pool.map(build, items))
 
 
 def _layout_key(layout) -> tuple[str, ...]:
