@@ -84,12 +84,14 @@ def register(cli: click.Group) -> None:
 
     @cli.command("push")
     @click.argument("args", nargs=-1, required=True)
-    def push_cmd(args: tuple[str, ...]) -> None:
+    @click.option("--compression", type=click.Choice(["gzip", "zstd"]), default="gzip", show_default=True,
+                  help="Layer compression (zstd: faster to push and pull; Docker >= 23).")
+    def push_cmd(args: tuple[str, ...], compression: str) -> None:
         """Push ./result to REF: cognix push [DIR] REF."""
         if len(args) > 2:
             raise click.UsageError("expected [DIR] REF")
         model_dir = Path(args[0]) if len(args) == 2 else Path(".")
-        _run_result([str(_result(model_dir)), "push", args[-1]])
+        _run_result([str(_result(model_dir)), "push", "--compression", compression, args[-1]])
 
     @cli.command("path-info")
     @_dir_arg

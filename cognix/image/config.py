@@ -68,13 +68,13 @@ def image_id(config: bytes) -> str:
     return sha256_digest(config)
 
 
-def oci_manifest(config: bytes, layers: list[tuple[str, int]]) -> bytes:
-    """An OCI image manifest for the config bytes and (digest, size) of each gzip layer blob."""
+def oci_manifest(config: bytes, layers: list[tuple[str, int]], layer_media_type: str = OCI_LAYER_GZIP) -> bytes:
+    """An OCI image manifest for the config bytes and (digest, size) of each layer blob (gzip unless told)."""
     return canonical_json(
         {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
             "config": {"mediaType": OCI_CONFIG, "digest": sha256_digest(config), "size": len(config)},
-            "layers": [{"mediaType": OCI_LAYER_GZIP, "digest": d, "size": s} for d, s in layers],
+            "layers": [{"mediaType": layer_media_type, "digest": d, "size": s} for d, s in layers],
         }
     )

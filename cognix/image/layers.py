@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 from cognix.errors import ImageError
 from cognix.image.cache import LayerCache, layer_key
-from cognix.image.compress import COMPRESSOR, GzipWriter
+from cognix.image.compress import CODECS, Codec, Compression
 from cognix.image.plan import Layer
 from cognix.image.tarball import HashingWriter, LayerInfo, write_layer
 from cognix.progress import Progress, Silent
@@ -45,22 +45,25 @@ def layer_infos(
     return infos
 
 
-def cached_blob(layer: Layer, mtime: int, cache: LayerCache | None = None) -> Blob | None:
+def cached_blob(layer: Layer, mtime: int, cache: LayerCache | None = None,
+                codec: Codec = CODECS[Compression.GZIP]) -> Blob | None:
     """The compressed blob's digest, when this machine's compressor has made it before."""
-    hit = (cache or LayerCache()).get(layer_key(layer, mtime)).get("gzip", {}).get(COMPRESSOR)
+    record = (cache or LayerCache()).get(layer_key(layer, mtime)).get(codec.compression.value, {})
+    hit = record.get(codec.compressor) if isinstance(record, dict) else None
     if isinstance(hit, dict) and isinstance(hit.get("digest"), str):
         return Blob(hit["digest"], int(hit["size"]))
     return None
 
 
-def write_blob(layer: Layer, mtime: int, out: BinaryIO, cache: LayerCache | None = None) -> tuple[LayerInfo, Blob]:
-    """Stream the layer gzip-compressed into `out`; records both digests in the cache."""
+def write_blob(layer: Layer, mtime: int, out: BinaryIO, cache: LayerCache | None = None,
+               codec: Codec = CODECS[Compression.GZIP]) -> tuple[LayerInfo, Blob]:
+    """Stream the layer compressed into `out`; records both digests in the cache."""
     cache = cache or LayerCache()
     key = layer_key(layer, mtime)
     outer = HashingWriter(out)
-    gz = GzipWriter(outer)  # type: ignore[arg-type]
-    info = write_layer(layer, gz, mtime)  # type: ignore[arg-type]
-    gz.close()
+    compressing = codec.writer(outer)  # type: ignore[arg-type]
+    info = write_layer(layer, compressing, mtime)  # type: ignore[arg-type]
+    compressing.close()
     blob = Blob(outer.digest, outer.size)
     known = cache.get(key).get("diff_id")
     if known and known != info.diff_id:
@@ -68,5 +71,6 @@ def write_blob(layer: Layer, mtime: int, out: BinaryIO, cache: LayerCache | None
             f"layer {info.diff_id} changed since its digest was cached ({known}): its trees in the store changed",
             fix="run `cognix build` again: it checks every stored tree and rebuilds one that changed",
         )
-    cache.update(key, diff_id=info.diff_id, size=info.size, gzip={COMPRESSOR: {"digest": blob.digest, "size": blob.size}})
+    cache.update(key, diff_id=info.diff_id, size=info.size,
+                 **{codec.compression.value: {codec.compressor: {"digest": blob.digest, "size": blob.size}}})
     return info, blob

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from cognix.errors import ImageError
 from cognix.image.cache import LayerCache, cache_dir
+from cognix.image.compress import CODECS, Codec, Compression
 from cognix.image.config import config_bytes, epoch, oci_manifest, sha256_digest
 from cognix.image.layers import Blob, cached_blob, layer_infos, write_blob
 from cognix.image.plan import ImagePlan, Layer
@@ -68,6 +69,7 @@ def push(
     insecure: bool = False,
     cache: LayerCache | None = None,
     progress: Progress | None = None,
+    compression: Compression = Compression.GZIP,
 ) -> PushResult:
     """Push the image to `ref` (host[:port]/name[:tag]); blobs the registry has are skipped."""
     reference = parse_reference(ref)
@@ -77,23 +79,24 @@ def push(
     infos = layer_infos(plan.layers, mtime, cache, progress)
     client = Client(reference, insecure)
     try:
-        return _push(plan, client, ref, infos, mtime, cache, progress)
+        return _push(plan, client, ref, infos, mtime, cache, progress, CODECS[Compression(compression)])
     finally:
         client.http.close()
 
 
-def blob_store() -> Path:
+def blob_store(codec: Codec) -> Path:
     """Compressed layer blobs by digest (sha256 hex), next to the layer cache."""
-    return cache_dir().parent / "blobs-gzip"
+    return cache_dir().parent / f"blobs-{codec.compression.value}"
 
 
-def _push(plan, client: Client, ref: str, infos, mtime: int, cache: LayerCache, progress: Progress) -> PushResult:
+def _push(plan, client: Client, ref: str, infos, mtime: int, cache: LayerCache, progress: Progress,
+          codec: Codec) -> PushResult:
     result = PushResult(reference=ref, manifest_digest="")
     lock = threading.Lock()
     progress.start("pushing layers", len(plan.layers))
 
     def one(layer: Layer) -> tuple[Blob, bool]:
-        blob, sent = _push_layer(client, layer, mtime, cache)
+        blob, sent = _push_layer(client, layer, mtime, cache, codec)
         with lock:
             progress.advance()
         return blob, sent
@@ -111,41 +114,42 @@ def _push(plan, client: Client, ref: str, infos, mtime: int, cache: LayerCache, 
     else:
         client.upload(config_digest, config, len(config))
         result.uploaded.append(config_digest)
-    result.manifest_digest = client.put_manifest(oci_manifest(config, [(b.digest, b.size) for b, _ in outcomes]))
+    manifest = oci_manifest(config, [(b.digest, b.size) for b, _ in outcomes], codec.media_type)
+    result.manifest_digest = client.put_manifest(manifest)
     return result
 
 
-def _push_layer(client: Client, layer: Layer, mtime: int, cache: LayerCache) -> tuple[Blob, bool]:
+def _push_layer(client: Client, layer: Layer, mtime: int, cache: LayerCache, codec: Codec) -> tuple[Blob, bool]:
     """The layer's blob, and whether it was sent (False: the registry had it)."""
-    blob = cached_blob(layer, mtime, cache)
+    blob = cached_blob(layer, mtime, cache, codec)
     if blob is not None and client.has_blob(blob.digest):
         return blob, False
-    path = _stored_blob(blob) if blob is not None else None
+    path = _stored_blob(blob, codec) if blob is not None else None
     if path is None:
-        blob, path = _compress(layer, mtime, cache)
+        blob, path = _compress(layer, mtime, cache, codec)
         if client.has_blob(blob.digest):
             return blob, False
     client.upload_file(blob.digest, path, blob.size)
     return blob, True
 
 
-def _stored_blob(blob: Blob) -> Path | None:
-    path = blob_store() / blob.digest.removeprefix("sha256:")
+def _stored_blob(blob: Blob, codec: Codec) -> Path | None:
+    path = blob_store(codec) / blob.digest.removeprefix("sha256:")
     try:
         return path if path.stat().st_size == blob.size else None
     except OSError:
         return None
 
 
-def _compress(layer: Layer, mtime: int, cache: LayerCache) -> tuple[Blob, Path]:
+def _compress(layer: Layer, mtime: int, cache: LayerCache, codec: Codec) -> tuple[Blob, Path]:
     """Compress the layer into the blob store (written aside, renamed to its digest once complete)."""
-    store = blob_store()
+    store = blob_store(codec)
     try:
         store.mkdir(parents=True, exist_ok=True)
         fd, part = tempfile.mkstemp(dir=store, prefix=".partial-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                _, blob = write_blob(layer, mtime, handle, cache)  # type: ignore[arg-type]
+                _, blob = write_blob(layer, mtime, handle, cache, codec)  # type: ignore[arg-type]
             path = store / blob.digest.removeprefix("sha256:")
             os.replace(part, path)
         except BaseException:

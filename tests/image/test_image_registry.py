@@ -134,3 +134,31 @@ def test_bearer_token_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert [auth for _, auth in seen] == [None, seen[1][1], "Bearer T0KEN"]
     assert client.has_blob("sha256:" + "1" * 64) is False  # the token is reused
     assert seen[-1][1] == "Bearer T0KEN" and len(seen) == 4
+
+
+@pytest.mark.slow
+def test_zstd_push_is_deterministic_and_unpacks_to_the_same_layers(local_registry: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    import zstandard
+
+    from cognix.image.compress import Compression
+
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
+    plan = make_plan(make_system_tree(tmp_path / "s"), make_src_tree(tmp_path / "r"))
+    gz = push(plan, f"{local_registry}/cognix/zst:gzip")
+    first = push(plan, f"{local_registry}/cognix/zst:zstd", compression=Compression.ZSTD)
+    monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "other-cache"))  # compressed again, from nothing
+    again = push(plan, f"{local_registry}/cognix/zst2:zstd", compression=Compression.ZSTD)
+    assert again.manifest_digest == first.manifest_digest != gz.manifest_digest
+    base = f"http://{local_registry}/v2/cognix/zst"
+    manifest = httpx.get(f"{base}/manifests/zstd", headers={"Accept": "application/vnd.oci.image.manifest.v1+json"}).json()
+    assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.oci.image.layer.v1.tar+zstd"}
+    config = httpx.get(f"{base}/blobs/{manifest['config']['digest']}").json()
+    unpacked = []
+    for layer in manifest["layers"]:
+        blob = httpx.get(f"{base}/blobs/{layer['digest']}").content
+        tar = zstandard.ZstdDecompressor().stream_reader(blob).read()
+        unpacked.append("sha256:" + hashlib.sha256(tar).hexdigest())
+    assert unpacked == config["rootfs"]["diff_ids"]  # the same layers as the gzip image's, byte for byte
