@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,9 +37,12 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path, **kw) -> tuple[float,
     return took, proc
 
 
+RUN = uuid.uuid4().hex[:12]  # edits unique to this run: the engine and the registry can't hold them already
+
+
 def edit(model: Path, n: int) -> None:
     predict = model / "predict.py"
-    predict.write_text(predict.read_text() + f"# edit {n}\n")
+    predict.write_text(predict.read_text() + f"# edit {n} of run {RUN}\n")
 
 
 def main() -> int:
@@ -57,7 +61,8 @@ def main() -> int:
         timed([*CLI, "lock", str(model)], env, work)
         download, _ = timed([*CLI, "fetch", str(model)], env, work)
         cold, _ = timed([*CLI, "build", str(model)], env, work)
-        rows.append(("cold build (downloads cached)", cold, f"download alone {download:.1f} s",
+        rows.append(("cold build, downloads cached", cold, f"download alone {download:.1f} s", ""))
+        rows.append(("download + cold build", download + cold, f"download alone {download:.1f} s",
                      f"<= {1.2 * download:.1f} s"))
         noop, _ = timed([*CLI, "build", str(model)], env, work)
         rows.append(("rebuild, nothing changed", noop, "", ""))
@@ -69,12 +74,15 @@ def main() -> int:
         rows.append(("rebuild after editing predict.py", edit_build, "", "<= 1.5 s"))
         load_after, proc = timed([str(result), "load"], env, work)
         rows.append(("./result load after the edit", load_after,
-                     f"first load {first_load:.1f} s, stream to /dev/null {stream:.1f} s", "<= 3 s"))
+                     f"first load {first_load:.1f} s*, stream to /dev/null {stream:.1f} s", "<= 3 s"))
         if args.registry:
-            ref = f"{args.registry}/cognix-bench/{model.name}:loop"
+            ref = f"{args.registry}/cognix-bench/{model.name}:{RUN}"
             copy_s = _plain_copy(result, work)
             push_cold, _ = timed([str(result), "push", "--insecure", ref], env, work)
             rows.append(("./result push, cold", push_cold, f"plain copy of the image {copy_s:.1f} s",
+                         f"<= {1.5 * copy_s:.1f} s"))
+            push_zstd, _ = timed([str(result), "push", "--compression", "zstd", ref + "-zstd"], env, work)
+            rows.append(("./result push --compression zstd, cold", push_zstd, f"plain copy {copy_s:.1f} s",
                          f"<= {1.5 * copy_s:.1f} s"))
             edit(model, 2)
             timed([*CLI, "build", str(model)], env, work)
@@ -85,6 +93,7 @@ def main() -> int:
         print(f"{'figure':38} {'seconds':>8}  {'baseline (same run)':44} {'target':>12}")
         for label, value, baseline, target in rows:
             print(f"{label:38} {value:>8.2f}  {baseline:44} {target:>12}")
+        print("* the first load sends what the engine lacks too: all of it only when it holds none of the layers")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
