@@ -23,7 +23,7 @@ from cognix.runtime.shim import install_shim
 from cognix.runtime.specs import OutputSpec, RunnerError, RunnerInfo
 
 # RunnerError and RunnerInfo are part of what loading gives: importers of load_runner get them here too
-__all__ = ["Runner", "RunnerError", "RunnerInfo", "inspect_runner", "load_runner", "parse_ref"]
+__all__ = ["Runner", "RunnerError", "RunnerInfo", "decorator_name", "inspect_runner", "load_runner", "parse_ref"]
 
 
 _REQUIRED = object()
@@ -253,9 +253,11 @@ def _inspect_setup(setup: Any, where: str) -> tuple[bool, bool]:
     return takes_weights, inspect.iscoroutinefunction(func)
 
 
-def _decorator_name(node: ast.expr) -> str:
+def decorator_name(node: ast.expr) -> str:
+    """The last name of a decorator expression: `streaming`, `cog.streaming`, `torch.inference_mode()` ->
+    `streaming`, `streaming`, `inference_mode`."""
     if isinstance(node, ast.Call):
-        return _decorator_name(node.func)
+        return decorator_name(node.func)
     if isinstance(node, ast.Attribute):
         return node.attr
     return node.id if isinstance(node, ast.Name) else ""
@@ -271,7 +273,7 @@ def _source_facts(func: Callable) -> tuple[bool, dict[str, bool]]:
     node = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
     if node is None:
         return False, {}
-    streaming = any(_decorator_name(d) == "streaming" for d in node.decorator_list)
+    streaming = any(decorator_name(d) == "streaming" for d in node.decorator_list)
     params = [*node.args.posonlyargs, *node.args.args]
     explicit: dict[str, bool] = {}
     defaults = node.args.defaults

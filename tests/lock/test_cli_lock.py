@@ -23,7 +23,7 @@ HELLO = Path(__file__).resolve().parents[2] / "examples" / "hello"
 @pytest.fixture
 def model(tmp_path) -> Path:
     dest = tmp_path / "hello"
-    shutil.copytree(HELLO, dest, ignore=shutil.ignore_patterns("lock.json", "__pycache__"))
+    shutil.copytree(HELLO, dest, ignore=shutil.ignore_patterns("lock.json", "result", "__pycache__"))
     return dest
 
 

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from cognix.runtime.predictor import parse_ref
+from cognix.runtime.predictor import decorator_name, parse_ref
 
 KEPT_MODULES = frozenset({"__future__", "cog", "typing", "typing_extensions", "collections", "pathlib", "enum"})
 # decorators that keep a method's signature (functools.wraps): the import sees what the stub sees
@@ -67,18 +67,10 @@ def _used(nodes: list[ast.stmt]) -> set[str]:
     return {n.id for stmt in nodes for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
-def _decorator_last(node: ast.expr) -> str:
-    if isinstance(node, ast.Call):
-        return _decorator_last(node.func)
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return node.id if isinstance(node, ast.Name) else ""
-
-
 def _stub_function(fn: ast.FunctionDef | ast.AsyncFunctionDef, *, runner: bool) -> ast.stmt:
     kept_decorators = []
     for deco in fn.decorator_list:
-        name = _decorator_last(deco)
+        name = decorator_name(deco)
         if name == "streaming" or name in ("staticmethod", "classmethod"):
             kept_decorators.append(deco)
         elif runner and name not in SIGNATURE_KEEPING:
