@@ -112,6 +112,45 @@ class Server:
             time.sleep(0.005)
         raise RuntimeError("server did not become READY")
 
+    def tree(self) -> list[int]:
+        """The server's process and all its descendants (the worker, upstream's Rust server and Python worker)."""
+        parents: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += parents.get(pid, [])
+        return found
+
+    def rss_mb(self) -> float:
+        total = 0
+        for pid in self.tree():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total / 1024
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server's processes have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -216,10 +255,15 @@ def main() -> int:
             for kind in ("cog", "cognix"):
                 server = Server(kind, sync_dir, cog_python, 1)
                 try:
+                    time.sleep(1.0)  # settled: what it holds while it waits for work
+                    idle = server.rss_mb()
+                    cpu = server.cpu_s()
                     res = {
                         "ready_s": server.ready_s,
                         **sequential(server.port, args.requests),
+                        "idle_rss_mb": idle,
                     }
+                    res["cpu_ms"] = (server.cpu_s() - cpu) / (args.requests + 50) * 1000
                 finally:
                     server.stop()
                 server = Server(kind, async_dir, cog_python, 8)
@@ -242,6 +286,8 @@ def main() -> int:
             }
     rows = [
         ("start -> READY (s)", "ready_s", "{:.2f}", False),
+        ("idle memory, server + worker RSS (MB)", "idle_rss_mb", "{:.1f}", False),
+        ("CPU per sequential request, all processes (ms)", "cpu_ms", "{:.3f}", False),
         ("sequential successful predictions/s", "rps", "{:.0f}", True),
         ("sequential p50 of 200s (ms)", "p50_ms", "{:.2f}", False),
         ("sequential p99 of 200s (ms)", "p99_ms", "{:.2f}", False),
