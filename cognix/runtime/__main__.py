@@ -139,7 +139,7 @@ def serve(cfg: RuntimeConfig) -> int:
             except RuntimeError:  # not serving yet
                 super().handle_exit(sig, frame)
                 return
-            rt.shutting_down = True
+            rt.begin_shutdown()
             loop.call_soon_threadsafe(rt.request_stop)
 
     logging.basicConfig(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from starlette.responses import PlainTextResponse, Response
 
@@ -116,7 +116,7 @@ async def read_json_object(request: LiteRequest, limit: int) -> Union[dict, Resp
     return body
 
 
-def request_id(body: dict, path_id: str | None, noun: str, make_id: Any) -> Union[str, Response]:
+def request_id(body: dict, path_id: str | None, noun: str, make_id: Callable[[], str]) -> Union[str, Response]:
     """The prediction's id: the URL's (PUT), the body's, or a new one."""
     if path_id and body.get("id") not in (None, path_id):
         return invalid(["body", "id"], f"{noun} ID must match the ID supplied in the URL", "value_error")

@@ -35,7 +35,6 @@ class Status(str, enum.Enum):
 
 
 _TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED})
-TERMINAL = frozenset(s.value for s in _TERMINAL)
 
 
 def new_id() -> str:

@@ -50,7 +50,6 @@ class Runtime:
             user_agent=f"cognix/{RUNTIME_VERSION}",
         )
         self.server: Any = None  # uvicorn.Server, to stop on POST /shutdown
-        self.shutting_down = False
         self.exit_by: float | None = None
         self._stopping: asyncio.Task | None = None
         self._schema_seen: dict | None = None
@@ -138,10 +137,18 @@ class Runtime:
             self.sup.send(wire.Cancel(pred.id))
 
     # --- shutdown ---------------------------------------------------------------------------------------------
+    @property
+    def shutting_down(self) -> bool:
+        """No new work is taken, and a worker that exits now is not restarted (one flag: the supervisor's)."""
+        return self.sup.stopping
+
+    def begin_shutdown(self) -> None:
+        self.sup.stopping = True
+
     def request_stop(self) -> None:
         """SIGTERM, SIGINT or POST /shutdown: drain, then let uvicorn close the connections and the lifespan."""
         if self._stopping is None:
-            self.shutting_down = True
+            self.begin_shutdown()
             promised = self.cfg.shutdown_grace + EXIT_AFTER_GRACE_S
             self.exit_by = time.monotonic() + promised - EXIT_RESERVE_S
             _exit_at(promised - 0.05, self.sup.kill)
@@ -158,8 +165,7 @@ class Runtime:
         A prediction the worker has not answered CANCEL_SETTLE_S after its cancel is ended as canceled here and
         the worker killed (a predictor stuck in native code ignores the cancel signal): every waiting client,
         SSE stream and webhook still gets the canceled prediction, and the exit stays within the grace."""
-        self.shutting_down = True
-        self.sup.stopping = True
+        self.begin_shutdown()
         await self._wait_idle(grace)
         if not len(self.slots):
             return
