@@ -54,15 +54,17 @@ def stream_docker_archive(
     cache: LayerCache | None = None,
     progress: Progress | None = None,
     omit_leading: int = 0,
+    infos: list[LayerInfo] | None = None,
 ) -> str:
     """Write the image as a docker-archive (Docker Image Spec v1.2) tar to `out`; returns the image ID.
 
     `omit_leading`: the first that many layers' files are left out (the manifest still names them), for an engine
-    that holds their chain already: `docker load` takes such an archive and uses the layers it has."""
+    that holds their chain already: `docker load` takes such an archive and uses the layers it has. `infos`: the
+    layers' digests when the caller has them already (else computed, from the cache when it can)."""
     cache = cache or LayerCache()
     progress = progress or Silent()
     mtime = epoch(plan.created)
-    infos = layer_infos(plan.layers, mtime, cache, progress)
+    infos = infos if infos is not None else layer_infos(plan.layers, mtime, cache, progress)
     config = config_bytes(plan, [i.diff_id for i in infos])
     config_name = image_id(config).removeprefix("sha256:") + ".json"
     layer_names = [i.diff_id.removeprefix("sha256:") + "/layer.tar" for i in infos]

@@ -22,6 +22,7 @@ from cognix.image.cache import LayerCache
 from cognix.image.config import epoch
 from cognix.image.layers import layer_infos
 from cognix.image.plan import ImagePlan
+from cognix.image.tarball import LayerInfo
 from cognix.progress import Progress
 
 INSPECT_TIMEOUT_S = 60
@@ -82,16 +83,17 @@ def load(plan: ImagePlan, *, cache: LayerCache | None = None, progress: Progress
     """Load the image, sending only the layers the engine lacks; what was loaded and sent."""
     engine = container_engine()
     cache = cache or LayerCache()
-    diff_ids = [info.diff_id for info in layer_infos(plan.layers, epoch(plan.created), cache)]
+    infos = layer_infos(plan.layers, epoch(plan.created), cache)  # once: the archive reuses them
+    diff_ids = [info.diff_id for info in infos]
     held = leading_held(diff_ids, held_chains(engine))
     if held:
-        code, image, message = _pipe(engine, plan, cache, progress, held)
+        code, image, message = _pipe(engine, plan, cache, progress, held, infos)
         if code == 0 and image:
             return Loaded(image, len(diff_ids), len(diff_ids) - held)
         # the engine dropped a layer since it was asked, or its image store wants every file: send them all
         print(f"cognix: the engine refused the archive without its {held} known layers ({message}); sending all",
               file=sys.stderr)
-    code, image, message = _pipe(engine, plan, cache, progress, 0)
+    code, image, message = _pipe(engine, plan, cache, progress, 0, infos)
     if code != 0 or not image:
         raise ImageError(
             f"`{os.path.basename(engine)} load` failed (exit {code}): {message or 'no message'}",
@@ -100,8 +102,8 @@ def load(plan: ImagePlan, *, cache: LayerCache | None = None, progress: Progress
     return Loaded(image, len(diff_ids), len(diff_ids))
 
 
-def _pipe(engine: str, plan: ImagePlan, cache: LayerCache, progress: Progress | None,
-          omit: int) -> tuple[int, str, str]:
+def _pipe(engine: str, plan: ImagePlan, cache: LayerCache, progress: Progress | None, omit: int,
+          infos: list[LayerInfo]) -> tuple[int, str, str]:
     """Stream the archive into `ENGINE load`: its exit status, the image ID written, its stderr."""
     with tempfile.TemporaryFile() as stderr, tempfile.TemporaryFile() as stdout:
         try:
@@ -111,7 +113,7 @@ def _pipe(engine: str, plan: ImagePlan, cache: LayerCache, progress: Progress | 
         assert proc.stdin is not None
         try:
             image = stream_docker_archive(plan, proc.stdin, cache=cache, progress=progress,  # type: ignore[arg-type]
-                                          omit_leading=omit)
+                                          omit_leading=omit, infos=infos)
             proc.stdin.close()
         except BrokenPipeError:
             image = ""  # the engine quit early; its stderr says why
