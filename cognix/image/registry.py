@@ -17,7 +17,6 @@ import os
 import re
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from cognix.image.config import config_bytes, epoch, oci_manifest, sha256_digest
 from cognix.image.layers import Blob, cached_blob, layer_infos, write_blob
 from cognix.image.plan import ImagePlan, Layer
 from cognix.image.registry_client import Client, Reference
+from cognix.parallel import map_bounded
 from cognix.progress import Progress, Silent
 
 UPLOAD_WORKERS = 4
@@ -101,8 +101,7 @@ def _push(plan, client: Client, ref: str, infos, mtime: int, cache: LayerCache, 
             progress.advance()
         return blob, sent
 
-    with ThreadPoolExecutor(max_workers=max(1, min(UPLOAD_WORKERS, len(plan.layers)))) as pool:
-        outcomes = list(pool.map(one, plan.layers))
+    outcomes = map_bounded(one, plan.layers, workers=UPLOAD_WORKERS)
     progress.done()
     for blob, sent in outcomes:  # the same blob twice (two equal layers) is reported once
         if blob.digest not in result.uploaded + result.skipped:

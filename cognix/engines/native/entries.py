@@ -7,15 +7,14 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 
 from cognix.errors import StoreError
+from cognix.parallel import map_bounded
 from cognix.image.plan import Entry
 from cognix.lock.debian.suites import SETUP_PACKAGES
 from cognix.lock.model import Deb, Lock, PythonLayout, StandalonePython, Wheel
@@ -109,7 +108,6 @@ def fetch_sdist(wheel: Wheel, *, offline: bool, progress: Progress, client: http
 
 FETCH_WORKERS = 8  # downloads at once: enough to fill a link, few enough to be polite to a mirror
 BUILD_WORKERS = max(2, min(8, os.cpu_count() or 1))  # store trees made at once
-_T = TypeVar("_T")
 
 
 def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = None,
@@ -139,25 +137,10 @@ def fetch_all(lock: Lock, *, offline: bool = False, snapshot_url: str | None = N
         missing = [(sha, size) for sha, size, _ in jobs if cache.cached(sha, size) is None]
         shared.begin(f"fetching {len(missing)} of {len(jobs)} inputs", sum(size for _, size in missing))
         try:
-            return run_parallel(jobs, workers=FETCH_WORKERS)
+            paths = map_bounded(lambda job: job[2](), jobs, workers=FETCH_WORKERS)
         finally:
             shared.finish()
-
-
-def run_parallel(jobs: list[tuple[str, int, Callable[[], Path]]], *, workers: int) -> dict[str, Path]:
-    """Run the jobs (key, size, call) on a bounded pool; key -> result in the jobs' order. The first failure
-    cancels what has not started and is raised once the running ones end (their files are complete or removed)."""
-    out: dict[str, Path] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
-        futures = [(key, pool.submit(call)) for key, _size, call in jobs]
-        try:
-            for key, future in futures:
-                out[key] = future.result()
-        except BaseException:
-            for _, future in futures:
-                future.cancel()
-            raise
-    return out
+    return {sha: path for (sha, _size, _call), path in zip(jobs, paths)}
 
 
 class SharedProgress:
@@ -201,7 +184,7 @@ def deb_entries(debs: list[Deb], files: dict[str, Path]) -> list[Entry]:
             version=deb.version, references=[names[d] for d in deb.depends if d in names],
         )
 
-    return build_side_by_side(entry, debs)
+    return map_bounded(entry, debs, workers=BUILD_WORKERS)
 
 
 def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
@@ -219,7 +202,7 @@ def python_entry(lock: Lock, files: dict[str, Path]) -> Entry | None:
 
 
 def wheel_entries(wheels: list[Wheel], layout: PythonLayout, files: dict[str, Path]) -> list[Entry]:
-    """One entry per wheel, installed side by side (unzipping and hashing release the GIL): in the wheels' order."""
+    """One entry per wheel, installed side by side, in the wheels' order."""
     names = {w.name: wheel_entry_name(w) for w in wheels}
 
     def entry(wheel: Wheel) -> Entry:
@@ -231,16 +214,7 @@ def wheel_entries(wheels: list[Wheel], layout: PythonLayout, files: dict[str, Pa
             version=wheel.version, references=[names[d] for d in wheel.dependencies if d in names],
         )
 
-    return build_side_by_side(entry, wheels)
-
-
-def build_side_by_side(build: Callable[[_T], Entry], items: list[_T]) -> list[Entry]:
-    """build(item) for each item on BUILD_WORKERS threads; the entries in the items' order, the first error raised
-    once the builds under way have ended (each cleans up its own work directory)."""
-    if len(items) < 2:
-        return [build(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(BUILD_WORKERS, len(items))) as pool:
-        return list(pool.map(build, items))
+    return map_bounded(entry, wheels, workers=BUILD_WORKERS)  # unzipping and hashing release the GIL
 
 
 def _layout_key(layout) -> tuple[str, ...]:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from cognix.engines.native.entries import FETCH_WORKERS, SharedProgress, run_parallel
+from cognix.engines.native.entries import FETCH_WORKERS, SharedProgress
+from cognix.parallel import map_bounded
 from cognix.errors import StoreError
 from cognix.store import cache
 
@@ -62,13 +63,15 @@ class Recorder:
         self.calls.append(("done",))
 
 
-def _jobs(base: str, files: dict[str, bytes], progress, *, corrupt: str | None = None):
-    jobs = []
-    for path, body in files.items():
+def _fetch_all(base: str, files: dict[str, bytes], progress, *, corrupt: str | None = None) -> list[Path]:
+    """The files fetched side by side, as fetch_all fetches a lock's inputs."""
+
+    def fetch(item: tuple[str, bytes]) -> Path:
+        path, body = item
         sha = hashlib.sha256(b"x" if path == corrupt else body).hexdigest()
-        jobs.append((sha, len(body), lambda p=path, s=sha, n=len(body): cache.fetch(base + p, s, n, p.strip("/"),
-                                                                                       progress=progress)))
-    return jobs
+        return cache.fetch(base + path, sha, len(body), path.strip("/"), progress=progress)
+
+    return map_bounded(fetch, list(files.items()), workers=FETCH_WORKERS)
 
 
 def test_downloads_run_side_by_side_with_one_progress_line(slow_server, tmp_path: Path,
@@ -79,12 +82,12 @@ def test_downloads_run_side_by_side_with_one_progress_line(slow_server, tmp_path
     shared = SharedProgress(recorder)
     shared.begin("fetching 8 of 8 inputs", sum(map(len, files.values())))
     started = time.monotonic()
-    out = run_parallel(_jobs(base, files, shared), workers=FETCH_WORKERS)
+    out = _fetch_all(base, files, shared)
     took = time.monotonic() - started
     shared.finish()
     assert took < DELAY_S * len(files) / 2, took  # not one after another
     assert 1 < running["most"] <= FETCH_WORKERS
-    assert [p.read_bytes() for p in out.values()] == list(files.values())
+    assert [p.read_bytes() for p in out] == list(files.values())
     assert recorder.calls[0] == ("start", "fetching 8 of 8 inputs", sum(map(len, files.values())))
     assert recorder.calls[-1] == ("done",) and [c[0] for c in recorder.calls[1:-1]] == ["advance"] * (
         len(recorder.calls) - 2)  # the files' own start/done stay quiet
@@ -96,6 +99,6 @@ def test_a_bad_download_fails_the_fetch_and_leaves_nothing_half_written(slow_ser
     monkeypatch.setenv("COGNIX_CACHE_DIR", str(tmp_path / "cache"))
     base, files, _ = slow_server
     with pytest.raises(StoreError, match="sha256 mismatch"):
-        run_parallel(_jobs(base, files, SharedProgress(Recorder()), corrupt="/f3.bin"), workers=FETCH_WORKERS)
+        _fetch_all(base, files, SharedProgress(Recorder()), corrupt="/f3.bin")
     leftovers = [p.name for p in (tmp_path / "cache").rglob("*") if p.name.startswith(".fetch-")]
     assert leftovers == []
