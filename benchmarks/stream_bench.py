@@ -15,17 +15,15 @@ import argparse
 import http.client
 import http.server
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from runtime_bench import Server  # benchmarks/ is the script's directory, first on sys.path
+
 TARGET_US = 5.0
 
 MODEL = """
@@ -55,52 +53,14 @@ class Predictor(BasePredictor):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Runtime:
-    def __init__(self, model_dir: Path) -> None:
-        self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COG")}
-        env.update(PORT=str(self.port), COG_PREDICT_TYPE_STUB="predict.py:Predictor", PYTHONPATH=str(REPO),
-                   COG_LOG_LEVEL="error")
-        self.proc = subprocess.Popen([sys.executable, "-m", "cognix.runtime", "--host", "127.0.0.1"], cwd=model_dir,
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if json.loads(self.get("/health-check"))["status"] == "READY":
-                    return
-            except (OSError, ValueError, KeyError):
-                pass
-            time.sleep(0.01)
-        raise RuntimeError("runtime did not become READY")
-
-    def get(self, path: str) -> bytes:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-        conn.request("GET", path)
-        body = conn.getresponse().read()
-        conn.close()
-        return body
-
-    def post(self, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        conn.request("POST", "/predictions", body=json.dumps(body).encode(),
-                     headers={"Content-Type": "application/json", **headers})
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, data
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+def post(server: Server, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    conn.request("POST", "/predictions", body=json.dumps(body).encode(),
+                 headers={"Content-Type": "application/json", **headers})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
 
 
 class Hooks(http.server.BaseHTTPRequestHandler):
@@ -131,17 +91,17 @@ def baseline(n: int) -> float:
     return time.perf_counter() - start
 
 
-def through_runtime(rt: Runtime, n: int, how: str, hook_url: str) -> float:
+def through_runtime(rt: Server, n: int, how: str, hook_url: str) -> float:
     start = time.perf_counter()
     if how == "sync":
-        status, data = rt.post({"input": {"n": n}}, {})
+        status, data = post(rt, {"input": {"n": n}}, {})
         assert status == 200 and len(json.loads(data)["output"]) == n, data[:200]
     elif how == "sse":
-        status, data = rt.post({"input": {"n": n}}, {"Accept": "text/event-stream"})
+        status, data = post(rt, {"input": {"n": n}}, {"Accept": "text/event-stream"})
         assert status == 200 and data.count(b"event: output") == n, data[-300:]
     else:
         Hooks.done.clear()
-        status, _ = rt.post({"input": {"n": n}, "webhook": hook_url}, {"Prefer": "respond-async"})
+        status, _ = post(rt, {"input": {"n": n}, "webhook": hook_url}, {"Prefer": "respond-async"})
         assert status == 202
         assert Hooks.done.wait(120)
         assert Hooks.outputs == n
@@ -164,7 +124,7 @@ def main() -> int:
             model = Path(tmp, name.replace(" ", "-"))
             model.mkdir()
             (model / "predict.py").write_text(source)
-            rt = Runtime(model)
+            rt = Server("cognix", model, Path(sys.executable), 1)  # the runtime benchmark's launcher
             try:
                 through_runtime(rt, 100, "sync", hook_url)  # warm-up
                 for how in ("sync", "sse", "webhook"):
