@@ -41,6 +41,9 @@ def generate_schema(
 
     COGNIX_SCHEMA=import always imports; COGNIX_SCHEMA=check does both and fails when they differ (CI's corpus)."""
     mode = os.environ.get("COGNIX_SCHEMA", "static")
+    if mode not in ("static", "import", "check"):
+        raise StoreError(f"COGNIX_SCHEMA={mode!r} is not a schema mode",
+                         fix="set COGNIX_SCHEMA to static (the default), import or check, or unset it")
     static = None
     if mode in ("static", "check"):
         env_map = _env_dict(env)

@@ -135,3 +135,13 @@ def test_static_and_imported_schemas_agree_on_the_corpus() -> None:
         assert json.loads(static) == json.loads(imported), model.name
     # every model here but the Python 3.8/3.9 ones and one that names no runner class is decided statically
     assert decided >= 40 and compared >= 30, (decided, compared)
+
+
+def test_an_unknown_schema_mode_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cognix.engines.native.steps import generate_schema
+    from cognix.errors import StoreError
+
+    monkeypatch.setenv("COGNIX_SCHEMA", "statc")
+    with pytest.raises(StoreError, match="COGNIX_SCHEMA='statc' is not a schema mode") as err:
+        generate_schema([], tmp_path, [], [], "key", python="/usr/bin/python3")
+    assert "static (the default), import or check" in (err.value.fix or "")
