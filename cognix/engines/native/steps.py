@@ -34,7 +34,7 @@ def _env_dict(env: list[str]) -> dict[str, str]:
 
 def generate_schema(
     entries: list[Entry], model_dir: Path, files: list[str], env: list[str], source_key: str, *, python: str,
-    python_version: str = "", locks_upstream_cog: bool = True,
+    python_version: str, locks_upstream_cog: bool,
 ) -> bytes:
     """The model's OpenAPI schema: from predict.py's source where that decides it (static_schema.py), else by
     running `<python> -m cognix.runtime.schema` in the image tree; cached by the inputs it depends on.

@@ -143,5 +143,6 @@ def test_an_unknown_schema_mode_is_a_clear_error(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setenv("COGNIX_SCHEMA", "statc")
     with pytest.raises(StoreError, match="COGNIX_SCHEMA='statc' is not a schema mode") as err:
-        generate_schema([], tmp_path, [], [], "key", python="/usr/bin/python3")
+        generate_schema([], tmp_path, [], [], "key", python="/usr/bin/python3", python_version="3.12",
+                        locks_upstream_cog=False)
     assert "static (the default), import or check" in (err.value.fix or "")
